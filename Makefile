@@ -1,0 +1,80 @@
+# corral: one static musl binary. `make` installs and builds everything it
+# needs; `make check` runs the unit and integration tests (as root).
+
+DEPS     := build/deps
+CC       := musl-gcc
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+CFLAGS   := -std=c11 -D_GNU_SOURCE -Os -Wall -Wextra -Werror -MMD -MP \
+            -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+            -fno-stack-protector -isystem $(DEPS)/include -Ilib -Iapplets -Ibuild/gen
+LDFLAGS  := -static -Wl,--gc-sections -s
+LIBS     := $(DEPS)/lib/libseccomp.a $(DEPS)/lib/libbearssl.a $(DEPS)/lib/libz.a
+
+LIB_SRC    := $(wildcard lib/*.c)
+APPLET_SRC := $(wildcard applets/*.c)
+LIB_OBJ    := $(LIB_SRC:%.c=build/obj/%.o)
+APPLET_OBJ := $(APPLET_SRC:%.c=build/obj/%.o)
+CONFIGS    := $(wildcard configs/*.json)
+GEN        := build/gen/applets.inc $(CONFIGS:configs/%.json=build/gen/%.json.h)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=build/test/%)
+TOOL_SRC   := $(wildcard tools/*.c)
+TOOL_BIN   := $(TOOL_SRC:tools/%.c=build/tools/%)
+
+.PHONY: all check unit integration size bench fuzz clean distclean
+all: corral
+
+$(DEPS)/.ok: tools/deps.sh
+	sh tools/deps.sh $(DEPS)
+	touch $@
+
+build/gen/applets.inc: tools/mkapplets.sh $(APPLET_SRC) | $(DEPS)/.ok
+	@mkdir -p $(@D)
+	sh tools/mkapplets.sh $(filter-out applets/main.c,$(APPLET_SRC)) > $@.tmp && mv $@.tmp $@
+
+# configs/NAME.json becomes a C array, embedded at build time.
+build/gen/%.json.h: configs/%.json
+	@mkdir -p $(@D)
+	{ echo "static const char $(subst -,_,$*)_json[] = {"; \
+	  od -An -v -tx1 $< | sed 's/^ *//; s/ *$$//; s/ \+/,0x/g; s/^/0x/; s/$$/,/'; \
+	  echo "0 };"; } > $@.tmp && mv $@.tmp $@
+
+build/obj/%.o: %.c $(GEN) | $(DEPS)/.ok
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DCORRAL_VERSION='"$(VERSION)"' -c -o $@ $<
+
+build/lib.a: $(LIB_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+corral: $(APPLET_OBJ) build/lib.a
+	$(CC) $(LDFLAGS) -o $@ $(APPLET_OBJ) build/lib.a $(LIBS)
+
+build/test/%: tests/unit/%.c tests/unit/t.h build/lib.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -static -o $@ $< build/lib.a $(LIBS)
+
+build/tools/%: tools/%.c | $(DEPS)/.ok
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wl,--gc-sections -static -o $@ $< build/lib.a $(LIBS)
+
+unit: $(UNIT_BIN)
+integration: corral
+
+check: corral $(UNIT_BIN) $(TOOL_BIN)
+	CORRAL=$(CURDIR)/corral tests/run
+
+size: corral
+	sh tools/size.sh
+
+bench: corral $(TOOL_BIN)
+	sh tools/bench.sh
+
+fuzz:
+	sh tests/fuzz/run.sh
+
+clean:
+	rm -rf build/obj build/gen build/test build/tools build/lib.a corral
+distclean:
+	rm -rf build corral
+
+-include $(wildcard build/obj/*/*.d)

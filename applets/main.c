@@ -1,0 +1,155 @@
+/* Dispatch: basename(argv[0]) names an applet, else argv[1] does. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "applets.h"
+
+#ifndef CORRAL_VERSION
+#define CORRAL_VERSION "dev"
+#endif
+
+const struct applet applet_table[] = {
+#define APPLET(n, s, h) { #n, n##_main, s, h },
+#include "applets.inc"
+#undef APPLET
+	{ 0 }
+};
+
+const struct applet *applet_self;
+
+const struct applet *applet_find(const char *name)
+{
+	for (const struct applet *a = applet_table; a->name; a++)
+		if (!strcmp(a->name, name))
+			return a;
+	return NULL;
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "corral%s%s: ",
+			 applet_self ? " " : "", applet_self ? applet_self->name : "");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	size_t len = strlen(line);
+	line[len++] = '\n';
+	fflush(stdout);
+	(void)!write(2, line, len);
+}
+
+void msg(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int fail_err(const struct err *e)
+{
+	msg("%s", e->msg[0] ? e->msg : strerror(e->code ? e->code : EIO));
+	return EXIT_CORRAL;
+}
+
+int usage(int code)
+{
+	if (code == 0)
+		fputs(applet_self->help, stdout);
+	else
+		msg("bad usage; see 'corral %s --help'", applet_self->name);
+	return code;
+}
+
+int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	}
+	return 0;
+}
+
+static int list(void)
+{
+	for (const struct applet *a = applet_table; a->name; a++)
+		printf("%-10s %s\n", a->name, a->summary);
+	return 0;
+}
+
+static int install(const char *dir)
+{
+	char self[PATH_MAX], link[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n < 0) {
+		msg("--install: /proc/self/exe: %s", strerror(errno));
+		return EXIT_CORRAL;
+	}
+	self[n] = 0;
+	for (const struct applet *a = applet_table; a->name; a++) {
+		if (snprintf(link, sizeof(link), "%s/%s", dir, a->name) >= (int)sizeof(link))
+			return fail(EXIT_CORRAL, "--install: path too long");
+		if (unlink(link) < 0 && errno != ENOENT)
+			return fail(EXIT_CORRAL, "--install: %s: %s", link, strerror(errno));
+		if (symlink(self, link) < 0)
+			return fail(EXIT_CORRAL, "--install: %s: %s", link, strerror(errno));
+	}
+	return 0;
+}
+
+static int top_help(void)
+{
+	printf("usage: corral APPLET [ARGS...]\n"
+	       "       corral --list | --install DIR | --help | --version\n"
+	       "\nOne static binary that sandboxes Linux processes. Applets:\n\n");
+	list();
+	printf("\n'corral APPLET --help' shows an applet's options. A symlink named\n"
+	       "after an applet runs it directly.\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	base = base ? base + 1 : (argc > 0 ? argv[0] : "corral");
+
+	if ((applet_self = applet_find(base)))
+		return applet_self->main(argc, argv);
+	if (argc < 2)
+		return top_help(), 125;
+
+	const char *a = argv[1];
+	if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+		return top_help();
+	if (!strcmp(a, "--version") || !strcmp(a, "-V"))
+		return printf("corral %s\n", CORRAL_VERSION), 0;
+	if (!strcmp(a, "--list"))
+		return list();
+	if (!strcmp(a, "--install")) {
+		if (argc != 3)
+			return fail(EXIT_CORRAL, "usage: corral --install DIR");
+		return install(argv[2]);
+	}
+	if (!(applet_self = applet_find(a)))
+		return fail(EXIT_NOENT, "unknown applet '%s' (try 'corral --list')", a);
+	return applet_self->main(argc - 1, argv + 1);
+}

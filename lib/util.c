@@ -1,0 +1,200 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+int err_set(struct err *e, int code, const char *fmt, ...)
+{
+	if (code < 0)
+		code = -code;
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+		e->code = code;
+	}
+	return -code;
+}
+
+int err_sys(struct err *e, int code, const char *fmt, ...)
+{
+	if (code < 0)
+		code = -code;
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < sizeof(e->msg))
+			snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(code));
+		e->code = code;
+	}
+	return -code;
+}
+
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, struct err *e)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (!*p)
+		return err_set(e, EINVAL, "empty number");
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return err_set(e, EINVAL, "'%s' is not a number", s);
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return err_set(e, ERANGE, "'%s' is too large", s);
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < min || v > max)
+		return err_set(e, ERANGE, "'%s' is out of range %llu..%llu", s,
+			       (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out, struct err *e)
+{
+	char num[32];
+	size_t n = strlen(s);
+	unsigned shift = 0;
+
+	if (n == 0 || n >= sizeof(num))
+		return err_set(e, EINVAL, "bad size '%s'", s);
+	memcpy(num, s, n + 1);
+	switch (num[n - 1] | 0x20) {
+	case 'k': shift = 10; break;
+	case 'm': shift = 20; break;
+	case 'g': shift = 30; break;
+	case 't': shift = 40; break;
+	}
+	if (shift)
+		num[--n] = 0;
+	uint64_t v;
+	if (parse_u64(num, 0, UINT64_MAX >> shift, &v, NULL) < 0)
+		return err_set(e, EINVAL, "bad size '%s' (want N, Nk, Nm or Ng)", s);
+	*out = v << shift;
+	return 0;
+}
+
+int valid_hostname(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || (c == '-' && label > 0)))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return s[n - 1] != '-' && s[n - 1] != '.';
+}
+
+int valid_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "%s", path);
+
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	if (!buf) {
+		close(fd);
+		return err_set(e, ENOMEM, "%s: out of memory", path);
+	}
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max) {
+				free(buf);
+				close(fd);
+				return err_set(e, EFBIG, "%s: larger than %zu bytes", path, max);
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return err_set(e, ENOMEM, "%s: out of memory", path);
+			}
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int saved = errno;
+			free(buf);
+			close(fd);
+			return err_sys(e, saved, "read %s", path);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = 0;
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int write_str(const char *path, const char *s, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "open %s", path);
+	int r = write_all(fd, s, strlen(s));
+	close(fd);
+	if (r < 0)
+		return err_sys(e, -r, "write %s", path);
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* Small pure helpers: number, size and name parsing, fd and file I/O. */
+#ifndef CORRAL_UTIL_H
+#define CORRAL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "err.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Decimal unsigned integer within [min, max]; whole string only. */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, struct err *e);
+/* "64m", "1G", "512k", "4096": bytes, binary suffixes, case-insensitive. */
+int parse_size(const char *s, uint64_t *out, struct err *e);
+/* A hostname per RFC 1123 labels, at most 64 bytes. */
+int valid_hostname(const char *s);
+/* Names we turn into paths or interface names: [A-Za-z0-9_.-], no leading
+ * '.' or '-', 1..max bytes. */
+int valid_name(const char *s, size_t max);
+
+/* Reads a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
+int read_file(const char *path, size_t max, char **out, size_t *len, struct err *e);
+/* Writes all of buf to fd, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+/* Writes a short string to a file (sysctls, /proc files, cgroup knobs). */
+int write_str(const char *path, const char *s, struct err *e);
+
+#endif
