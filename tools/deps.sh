@@ -48,6 +48,7 @@ for d in linux asm-generic; do
 	rm -rf "${INC:?}/$d"; cp -r "/usr/include/$d" "$INC/"
 done
 rm -rf "$INC/asm"; cp -r "/usr/include/$(gcc -dumpmachine)/asm" "$INC/asm"
+cp /usr/include/jsmn.h "$INC/"
 
 fetch() { # package version -> the unpacked source dir, on stdout
 	if ! ls -d "$SRC/$1"-*/ >/dev/null 2>&1; then
