@@ -130,6 +130,8 @@ say "corral $("$CORRAL" --version 2>/dev/null | sed 's/^corral //'), kernel $(un
 	"$(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), BENCH_N=$BENCH_N"
 say
 for s in $SECTIONS; do
+	command -v "section_$s" >/dev/null 2>&1 ||
+		{ say "bench: no section '$s' (have: $(sed -n 's/^section_\([a-z_]*\)().*/\1/p' tools/bench.sh | tr '\n' ' '))"; exit 1; }
 	"section_$s"
 	say
 done
