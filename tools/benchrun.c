@@ -12,7 +12,8 @@
  * stdin and stdout on /dev/null; wall time is CLOCK_MONOTONIC around it and
  * CPU time is the user + system time wait4 reports (the command and the
  * children it reaped; work the kernel defers to its own threads is not
- * counted).
+ * counted). A run that takes longer than $BENCH_TIMEOUT seconds (default
+ * 30) is killed and counted as failed.
  *
  * Prints per command the median, 10th and 90th percentile of wall time, the
  * median CPU time, failed runs, and both medians as a ratio against REF
@@ -21,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,15 @@ struct cmd {
 	int dropped;
 };
 
+static volatile sig_atomic_t timed_out;
+static unsigned timeout_s = 30;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -53,7 +64,8 @@ static double tv_ms(struct timeval tv)
 	return tv.tv_sec * 1e3 + tv.tv_usec / 1e3;
 }
 
-/* Runs c once; returns its wait status, or -1 when fork fails. */
+/* Runs c once; returns its wait status, -1 when fork or wait fails, -2 when
+ * it ran out of time. */
 static int run_once(struct cmd *c, long n, double *wall, double *cpu)
 {
 	char nbuf[24], *argv[MAX_ARGS + 1], bufs[MAX_ARGS][256];
@@ -85,9 +97,17 @@ static int run_once(struct cmd *c, long n, double *wall, double *cpu)
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	while (wait4(pid, &st, 0, &ru) < 0)
+	timed_out = 0;
+	alarm(timeout_s);
+	while (wait4(pid, &st, 0, &ru) < 0) {
 		if (errno != EINTR)
 			return -1;
+		if (timed_out)
+			kill(pid, SIGKILL);
+	}
+	alarm(0);
+	if (timed_out)
+		return -2;
 	*wall = now_ms() - t0;
 	*cpu = tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime);
 	return st;
@@ -127,7 +147,9 @@ static int parse_cmd(struct cmd *c, char *spec)
 
 static void describe(int st, char *buf, size_t len)
 {
-	if (st < 0)
+	if (st == -2)
+		snprintf(buf, len, "timed out after %us", timeout_s);
+	else if (st < 0)
 		snprintf(buf, len, "fork/wait failed");
 	else if (WIFEXITED(st))
 		snprintf(buf, len, "exit %d", WEXITSTATUS(st));
@@ -147,6 +169,12 @@ int main(int argc, char **argv)
 	const char *ref = NULL, *out = NULL, *env = getenv("BENCH_N");
 	long n = env && *env ? atol(env) : 200, warm = 5;
 	int ncmd = 0, opt;
+	const char *tmo = getenv("BENCH_TIMEOUT");
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+
+	if (tmo && atoi(tmo) > 0)
+		timeout_s = (unsigned)atoi(tmo);
+	sigaction(SIGALRM, &sa, NULL);
 
 	while ((opt = getopt(argc, argv, "+n:w:r:o:")) != -1) {
 		switch (opt) {
@@ -237,8 +265,14 @@ int main(int argc, char **argv)
 	       "p10", "p90", "cpu p50", "x wall", "x cpu", "failed");
 	for (int i = 0; i < ncmd; i++) {
 		struct cmd *c = &cmds[i];
-		if (c->dropped || !c->runs) {
-			printf("%-*s %9s\n", width, c->name, c->dropped ? "left out" : "all failed");
+		if (c->dropped) {
+			printf("%-*s %9s\n", width, c->name, "left out");
+			continue;
+		}
+		if (!c->runs) {
+			char why[64];
+			describe(c->last_status, why, sizeof(why));
+			printf("%-*s %9s (the last: %s)\n", width, c->name, "all failed", why);
 			continue;
 		}
 		double p10 = pct(c->wall, c->runs, 10), p90 = pct(c->wall, c->runs, 90);
