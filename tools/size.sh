@@ -36,16 +36,18 @@ $CC $LDFLAGS -o "$OUT/corral" $APPLET_OBJ build/lib.a $LIBS -Wl,-Map="$OUT/corra
 total=$(fsize "$BIN")
 mapped=$(fsize "$OUT/corral")
 budget=$((BUDGET_KIB * 1024))
-if [ "$total" -le "$budget" ]; then verdict=OK; else verdict=OVER; fi
-
+if [ "$total" -le "$budget" ]; then
+	verdict="OK, $(kib $((budget - total))) to spare"
+else
+	verdict="OVER by $(kib $((total - budget)))"
+fi
 echo "corral: $total bytes ($(kib "$total")), stripped, static"
-if [ "$verdict" = OK ]; then margin="$(kib $((budget - total))) to spare"; else margin="over by $(kib $((total - budget)))"; fi
-echo "budget: $BUDGET_KIB KiB ($budget bytes): $verdict, $margin"
+echo "budget: $BUDGET_KIB KiB ($budget bytes): $verdict"
 [ "$mapped" -eq "$total" ] ||
 	echo "note: ./$BIN is $total bytes but the relink is $mapped; run make first"
 echo
 
-# Allocated input sections of the map: "part kind bytes" per line; kind is
+# Allocated input sections of the map: "part|kind|bytes" per line; kind is
 # "file" (occupies the file) or "bss" (zeroed at run time, no file bytes).
 parts() {
 	awk '
