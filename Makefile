@@ -70,6 +70,7 @@ unit: $(UNIT_BIN)
 integration: corral
 
 check: corral $(UNIT_BIN) $(TOOL_BIN)
+	sh tests/deps.sh
 	CORRAL=$(CURDIR)/corral tests/run
 
 size: corral

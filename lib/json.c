@@ -170,7 +170,8 @@ static int check_number(struct vp *v)
 	while (DIGIT(v->pos))
 		v->pos++;
 	if (v->pos < v->len && s[v->pos] == '.') {
-		if (!DIGIT(++v->pos))
+		v->pos++;
+		if (!DIGIT(v->pos))
 			return bad(v, start, "bad number: expected a digit after '.'");
 		while (DIGIT(v->pos))
 			v->pos++;
@@ -521,6 +522,7 @@ static int integer(const struct json *j, int t, bool neg_ok, uint64_t max_pos,
 	const char *s = j->text + p->start;
 	int n = p->end - p->start;
 	uint64_t v = 0;
+	bool over = false;
 
 	*neg = *s == '-';
 	for (int i = *neg; i < n; i++) {
@@ -528,13 +530,10 @@ static int integer(const struct json *j, int t, bool neg_ok, uint64_t max_pos,
 			return err_set(e, EINVAL, "offset %d: expected an integer, found %.*s",
 				       p->start, n > 40 ? 40 : n, s);
 		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10) {
-			v = UINT64_MAX;
-			break;
-		}
+		over |= v > (UINT64_MAX - d) / 10;
 		v = v * 10 + d;
 	}
-	if ((*neg && !neg_ok && v) || v > (*neg ? max_pos + 1 : max_pos))
+	if (over || (*neg && !neg_ok && v) || v > (*neg ? max_pos + 1 : max_pos))
 		return err_set(e, ERANGE, "offset %d: %.*s is out of range", p->start,
 			       n > 40 ? 40 : n, s);
 	*mag = v;
