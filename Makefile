@@ -50,7 +50,16 @@ build/gen/seccomp-default.bpf.h: $(SECCOMP_BPF_SRC) lib/seccomp.h build/gen/secc
 
 build/obj/%.o: %.c $(GEN) | $(DEPS)/.ok
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DCORRAL_VERSION='"$(VERSION)"' -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+# Only main.c sees the version, and only a new version rebuilds it.
+build/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define CORRAL_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+build/obj/applets/main.o: build/gen/version.h
+FORCE:
 
 build/lib.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^

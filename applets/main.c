@@ -10,9 +10,7 @@
 
 #include "applets.h"
 
-#ifndef CORRAL_VERSION
-#define CORRAL_VERSION "dev"
-#endif
+#include "version.h"
 
 const struct applet applet_table[] = {
 #define APPLET(n, s, h) { #n, n##_main, s, h },

@@ -50,12 +50,16 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "applets.h"
+#include "caps.h"
+#include "json.h"
 #include "mount.h"
 #include "nl.h"
 #include "proc.h"
 #include "rtnl.h"
+#include "seccomp.h"
 #include "util.h"
 
 #define DEFAULT_OVERLAY_SIZE (256ull << 20)
@@ -75,6 +79,9 @@ struct run_opts {
 	const char *hostname;
 	enum net_mode net;
 	unsigned preserve_fds;
+	uint64_t caps;			/* what CMD keeps */
+	const char *seccomp;		/* a profile path, "unconfined", or NULL */
+	struct sc_filter *filter;
 	bool debug;
 	char **argv;
 };
@@ -116,7 +123,7 @@ static int add_mount(struct run_opts *o, enum mount_kind kind, char *spec, bool 
 static int parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_ROOT = 256, O_OVL, O_BIND, O_ROBIND, O_TMPFS, O_CWD, O_ENV, O_CLEARENV,
-	       O_HOST, O_NET, O_PFDS, O_DEBUG, O_NOPIVOT };
+	       O_HOST, O_NET, O_PFDS, O_DEBUG, O_NOPIVOT, O_CAPADD, O_CAPDROP, O_SECCOMP };
 	static const struct option lo[] = {
 		{ "root", 1, 0, O_ROOT }, { "overlay-size", 1, 0, O_OVL },
 		{ "bind", 1, 0, O_BIND }, { "ro-bind", 1, 0, O_ROBIND },
@@ -124,7 +131,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ "env", 1, 0, O_ENV }, { "clear-env", 0, 0, O_CLEARENV },
 		{ "hostname", 1, 0, O_HOST }, { "net", 1, 0, O_NET },
 		{ "preserve-fds", 1, 0, O_PFDS }, { "debug", 0, 0, O_DEBUG },
-		{ "no-pivot", 0, 0, O_NOPIVOT }, { "help", 0, 0, 'h' },
+		{ "no-pivot", 0, 0, O_NOPIVOT }, { "cap-add", 1, 0, O_CAPADD },
+		{ "cap-drop", 1, 0, O_CAPDROP }, { "seccomp", 1, 0, O_SECCOMP },
+		{ "help", 0, 0, 'h' },
 		{ 0 }
 	};
 	struct err e = { 0 };
@@ -135,6 +144,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	o->root.upper_size = DEFAULT_OVERLAY_SIZE;
 	o->root.ops = o->mounts;
 	o->root.sysfs = true;
+	o->caps = caps_default;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		int r = 0;
@@ -199,6 +209,21 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_NOPIVOT:
 			o->root.no_pivot = true;
+			break;
+		case O_CAPADD:
+		case O_CAPDROP: {
+			uint64_t set;
+			if (caps_parse(optarg, &set, &e) < 0)
+				return fail(EXIT_CORRAL, "--%s: %s", c == O_CAPADD ? "cap-add" : "cap-drop", e.msg);
+			/* ALL means all that we hold: a bounding set may lack some. */
+			uint64_t held;
+			if (set == caps_all && caps_get(NULL, &held, NULL, &e) == 0)
+				set &= held;
+			o->caps = c == O_CAPADD ? o->caps | set : o->caps & ~set;
+			break;
+		}
+		case O_SECCOMP:
+			o->seccomp = optarg;
 			break;
 		default:
 			if (optopt)
@@ -273,10 +298,15 @@ static void exec_command(const struct run_opts *o, char **env, const sigset_t *m
 	}
 	for (unsigned fd = 3; fd < 3 + o->preserve_fds; fd++)
 		fcntl((int)fd, F_SETFD, 0);
+	/* no_new_privs, then the capabilities (dropping the bounding set needs
+	 * CAP_SETPCAP, still held), then seccomp last: it may deny the rest. */
+	struct err e = { 0 };
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		msg("no_new_privs: %s", strerror(errno));
 		_exit(EXIT_CORRAL);
 	}
+	if (caps_apply(o->caps, &e) < 0 || (o->filter && seccomp_apply(o->filter, &e) < 0))
+		_exit(fail_err(&e));
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	environ = env;
 	execvp(o->argv[0], o->argv);
@@ -315,6 +345,10 @@ static void sandbox_init(const struct run_opts *o, char **env, const sigset_t *m
 		_exit(fail_err(&e));
 	if (o->debug)
 		msg("root: %s", how == ROOT_PIVOT ? "pivot_root" : "MS_MOVE + chroot (pivot_root not possible)");
+	/* Without pivot_root the old root is still there, above the chroot:
+	 * CAP_SYS_CHROOT would be the classic way out. */
+	if (how == ROOT_CHROOT)
+		((struct run_opts *)o)->caps &= ~CAP_BIT(CAP_SYS_CHROOT);
 
 	pid_t cmd = fork();
 	if (cmd < 0)
@@ -323,6 +357,29 @@ static void sandbox_init(const struct run_opts *o, char **env, const sigset_t *m
 		exec_command(o, env, mask);
 	close_fds_from(3);
 	_exit(proc_exit_code(proc_supervise(cmd, 1)));
+}
+
+/* Compiled before any namespace exists: a bad profile changes nothing. */
+static int prepare_seccomp(struct run_opts *o, struct err *e)
+{
+	if (o->seccomp && !strcmp(o->seccomp, "unconfined"))
+		return 0;
+	size_t len;
+	char *text = NULL;
+	const char *json = seccomp_default_profile(&len);
+	int r = 0;
+	if (o->seccomp) {
+		r = read_file(o->seccomp, JSON_MAX_SIZE, &text, &len, e);
+		json = text;
+	}
+	if (r == 0)
+		r = seccomp_prepare(json, len, o->caps, &o->filter, e);
+	if (r < 0 && o->seccomp) {
+		struct err why = *e;
+		err_set(e, why.code, "--seccomp %s: %s", o->seccomp, why.msg);
+	}
+	free(text);
+	return r;
 }
 
 int run_main(int argc, char **argv)
@@ -337,6 +394,8 @@ int run_main(int argc, char **argv)
 	if (geteuid() != 0)
 		return fail(EXIT_CORRAL, "needs root (CAP_SYS_ADMIN) to create namespaces and mounts");
 	if (rootfs_validate(&o.root, &e) < 0)
+		return fail_err(&e);
+	if (prepare_seccomp(&o, &e) < 0)
 		return fail_err(&e);
 	if (!o.cwd)
 		o.cwd = getcwd(cwd, sizeof(cwd)) ? cwd : "/";
