@@ -598,8 +598,11 @@ int seccomp_apply(const struct sc_filter *f, struct err *e)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return err_sys(e, errno, "seccomp: setting no_new_privs");
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &f->prog) != 0)
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &f->prog);
+	if (r < 0)
 		return err_sys(e, errno, "seccomp: loading the filter");
+	if (r > 0)	/* TSYNC: the thread that could not be synchronized */
+		return err_set(e, EAGAIN, "seccomp: thread %ld cannot take the filter", r);
 	return 0;
 }
 
