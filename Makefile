@@ -74,7 +74,8 @@ check: corral $(UNIT_BIN) $(TOOL_BIN)
 	CORRAL=$(CURDIR)/corral tests/run
 
 size: corral
-	sh tools/size.sh
+	CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' APPLET_OBJ='$(APPLET_OBJ)' \
+	LIBS='$(LIBS)' sh tools/size.sh
 
 bench: corral $(TOOL_BIN)
 	sh tools/bench.sh
