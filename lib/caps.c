@@ -169,12 +169,23 @@ static int bound_drop(int c, struct err *e)
 	return 0;
 }
 
+/* The capabilities the running kernel knows: "ALL" from a newer build
+ * means all of these. */
+static uint64_t kernel_caps(void)
+{
+	int c = 0;
+	while (c < 64 && prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0)
+		c++;
+	return c == 64 ? ~UINT64_C(0) : CAP_BIT(c) - 1;
+}
+
 int caps_apply(uint64_t keep, struct err *e)
 {
 	uint64_t prm;
 	int r = caps_get(NULL, &prm, NULL, e);
 	if (r < 0)
 		return r;
+	keep &= kernel_caps();
 	uint64_t missing = keep & ~prm;
 	if (missing) {
 		int c = __builtin_ctzll(missing);

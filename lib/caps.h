@@ -30,7 +30,8 @@ int caps_parse_list(const char *list, uint64_t *set, struct err *e);
  * so call it while that is still held), clears the ambient set, sets
  * effective = permitted = keep and inheritable = empty (as Docker does
  * since CVE-2022-24769). As root (uid 0), execve then grants `keep`.
- * -EPERM naming the first capability of `keep` not held now. */
+ * Capabilities the running kernel does not know are left out of `keep`;
+ * -EPERM naming the first other one not held now. */
 int caps_apply(uint64_t keep, struct err *e);
 /* Drops one capability from every set (bounding, ambient, effective,
  * permitted, inheritable); the others stay as they are. */

@@ -39,9 +39,10 @@ int json_len(const struct json *j, int t);
 int json_get(const struct json *j, int t, const char *key);
 /* Token of element i of array t, or -1. */
 int json_at(const struct json *j, int t, int i);
-/* Iterating: first child of t (object: the first key; array: first element),
- * and the token after the whole subtree of t. For an object, a key's value
- * is key+1 and the next key is json_skip(j, key + 1). */
+/* Iterating: first child of t (object: the first key; array: first element;
+ * -1 when empty), and the token after the whole subtree of t (j->ntok after
+ * the last; O(log n)). For an object, a key's value is key+1 and the next
+ * key is json_skip(j, key + 1); stop when reaching json_skip(j, t). */
 int json_first(const struct json *j, int t);
 int json_skip(const struct json *j, int t);
 

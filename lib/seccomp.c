@@ -257,15 +257,36 @@ static int action(struct pc *p, int obj, const char *akey, const char *ekey, uin
 	return 0;
 }
 
+/* "6.18.0-1-amd64" -> 6, 18; *end is where the digits stopped. */
+static bool version(const char *s, int *maj, int *min, const char **end)
+{
+	long v[2] = { 0, 0 };
+
+	for (int i = 0; i < 2; i++) {
+		if (i && *s++ != '.')
+			return false;
+		if (*s < '0' || *s > '9')
+			return false;
+		for (; *s >= '0' && *s <= '9'; s++)
+			if ((v[i] = v[i] * 10 + (*s - '0')) > 99999)
+				return false;
+	}
+	*maj = (int)v[0];
+	*min = (int)v[1];
+	*end = s;
+	return true;
+}
+
 static int kernel_at_least(struct pc *p, const char *want_ver, bool *yes)
 {
-	int maj, min, n = 0;
+	int maj, min;
+	const char *end;
 
-	if (sscanf(want_ver, "%d.%d%n", &maj, &min, &n) != 2 || want_ver[n] || maj < 0 || min < 0)
+	if (!version(want_ver, &maj, &min, &end) || *end)
 		return bad(p, "expected a kernel version like \"4.8\", not ", want_ver);
 	if (p->kmajor < 0) {
 		struct utsname u;
-		if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &p->kmajor, &p->kminor) != 2)
+		if (uname(&u) < 0 || !version(u.release, &p->kmajor, &p->kminor, &end))
 			return err_set(p->e, EINVAL, "seccomp profile: %s: cannot tell the kernel version", p->at);
 	}
 	*yes = p->kmajor > maj || (p->kmajor == maj && p->kminor >= min);
@@ -321,9 +342,9 @@ static int condition(struct pc *p, int rule, const char *key, bool *keep)
 		snprintf(p->at + base, sizeof(p->at) - base, "%s.minKernel", key);
 		if ((r = get_str(p, l, s, sizeof(s))) < 0)
 			return r;
-		if ((r = kernel_at_least(p, s, &at_least)) < 0)
+		if (s[0] && (r = kernel_at_least(p, s, &at_least)) < 0)	/* "" is none */
 			return r;
-		if (at_least != inc)
+		if (s[0] && at_least != inc)
 			*keep = false;
 	}
 	p->at[base] = 0;
@@ -598,8 +619,11 @@ int seccomp_apply(const struct sc_filter *f, struct err *e)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return err_sys(e, errno, "seccomp: setting no_new_privs");
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &f->prog) != 0)
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &f->prog);
+	if (r < 0)
 		return err_sys(e, errno, "seccomp: loading the filter");
+	if (r > 0)	/* TSYNC: the thread that could not be synchronized */
+		return err_set(e, EAGAIN, "seccomp: thread %ld cannot take the filter", r);
 	return 0;
 }
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds every tests/fuzz/fuzz_NAME.c as a libFuzzer target (clang, glibc,
 # ASan + UBSan) and runs each for FUZZ_SECONDS (default 60) on a copy of
-# its seed corpus tests/fuzz/corpus/NAME/. A target links the sources named
-# on its "fuzz-sources:" line, else lib/NAME.c and lib/util.c.
+# its seed corpus tests/fuzz/corpus/NAME/, with tests/fuzz/NAME.dict when
+# there is one. A target links the sources named on its "fuzz-sources:"
+# line, else lib/NAME.c and lib/util.c.
 # Usage: tests/fuzz/run.sh [NAME...]     Output: build/fuzz/
 set -eu
 cd "$(dirname "$0")/../.."
@@ -40,7 +41,9 @@ for name; do
 	mkdir -p "$corpus"
 	[ -d "tests/fuzz/corpus/$name" ] && cp -n "tests/fuzz/corpus/$name"/* "$corpus"/ 2>/dev/null || true
 	echo "fuzz: running $name for ${secs}s"
-	if ! "$out/fuzz_$name" -max_total_time="$secs" -print_final_stats=1 \
+	dict=
+	[ -f "tests/fuzz/$name.dict" ] && dict=-dict=tests/fuzz/$name.dict
+	if ! "$out/fuzz_$name" -max_total_time="$secs" -print_final_stats=1 $dict \
 		-artifact_prefix="$out/$name-" "$corpus" 2>"$out/$name.log"; then
 		status=1
 		echo "fuzz: $name FAILED, see $out/$name.log" >&2

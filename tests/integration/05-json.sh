@@ -1,6 +1,7 @@
 #!/bin/sh
-# The JSON writer's output is read back by jq and Python, and what they
-# write is read back by our parser with the same values.
+# The JSON writer's output is read back by jq and Python, what they write
+# is read back by our parser with the same values, and our parser accepts
+# exactly what a strict Python does.
 . "$(dirname "$0")/lib.sh"
 TJ=${TEST_JSON:-$(cd "$(dirname "$0")/../.." && pwd)/build/test/test_json}
 
@@ -70,6 +71,50 @@ PY
 	"$TJ" check "$T_TMP/py-utf8.json"
 }
 
+# Our verdict (accept/reject) on 600 mutated documents matches Python's
+# json module made strict: UTF-8 only, no NaN/Infinity, no lone surrogates.
+python_agrees() {
+	python3 - "$TJ" "$T_TMP" <<'PY'
+import json, random, subprocess, sys
+tj, d = sys.argv[1], sys.argv[2]
+def strict(data):
+    def no_const(x): raise ValueError(x)
+    def walk(x):
+        if isinstance(x, str): x.encode("utf-8")
+        elif isinstance(x, list): [walk(y) for y in x]
+        elif isinstance(x, dict): [walk(k) or walk(y) for k, y in x.items()]
+    try:
+        walk(json.loads(data.decode("utf-8"), parse_constant=no_const))
+    except (ValueError, UnicodeError):
+        return False
+    return True
+seeds = [b'{"a": [1, -2.5e3, true, false, null], "b": {"c": "d\\u00e9\\n"}}',
+         b'["\\ud83d\\ude00", "caf\xc3\xa9", 0, -0, 1E+2, "\\"\\\\\\/"]',
+         b'  {"": {"": [[], {}]}, "x": 12345678901234567890}  ']
+alphabet = list(b'{}[]:,"\\/ \t\n-+.0123456789eEtrufalsn\x00\x1f\x7f\xc3\xa9\xed\xa0\xff') + [b"\\u", b"\\uD83D", b"\\uDE00"]
+random.seed(8259)
+bad = 0
+for i in range(600):
+    doc = bytearray(random.choice(seeds))
+    for _ in range(random.randint(0, 3)):
+        pos = random.randrange(len(doc) + 1)
+        op = random.randrange(3)
+        ins = random.choice(alphabet)
+        ins = bytes([ins]) if isinstance(ins, int) else ins
+        if op == 0: doc[pos:pos] = ins
+        elif op == 1: del doc[pos:pos + 1]
+        else: doc[pos:pos + 1] = ins
+    path = "%s/m%d.json" % (d, i)
+    open(path, "wb").write(doc)
+    ours = subprocess.run([tj, "parse", path], capture_output=True, text=True)
+    if (ours.returncode == 0) != strict(bytes(doc)):
+        bad += 1
+        print("%r: ours %s, python %s %s" % (bytes(doc), ours.returncode == 0,
+              strict(bytes(doc)), ours.stdout.strip()))
+sys.exit(1 if bad else 0)
+PY
+}
+
 if command -v jq >/dev/null 2>&1; then
 	t json-read-by-jq jq_reads
 else
@@ -77,6 +122,7 @@ else
 fi
 if command -v python3 >/dev/null 2>&1; then
 	t json-read-by-python python_reads
+	t json-verdicts-match-python python_agrees
 else
 	skip json-read-by-python "python3 not installed"
 fi

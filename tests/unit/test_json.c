@@ -1,6 +1,7 @@
 /* lib/json.c: what the parser accepts and rejects, lookups, string
  * decoding, the writer, limits and round trips.
  * With arguments: `test_json write PATH` writes a tricky document;
+ * `test_json parse PATH` exits 0 when PATH is accepted;
  * `test_json check PATH [lossy]` parses one and checks its values (lossy:
  * the reader kept only doubles, so skip integers past 2^53). */
 #include <errno.h>
@@ -64,6 +65,8 @@ TEST(accepts_valid_documents)
 		"[1,[2,[3,[4]]],{\"x\":[]}]", "[-123.456e-789]", "[true,false,null]",
 		"{\"a\" : 1 , \"b\" : [ 1 , 2 ] }", "[\"a\\u005C\"]",
 		"[100000000000000000000000000000000000]", "\"\\u002F\"",
+		"[-0.1]", "[1E22]", "[0.0e+00]", "[-1e-0]", "[0E1]", "[\"\\u0060\\u012a\\u12AB\"]",
+		"{\"\\ud83d\\ude00\":\"k\"}", "[\"a/*b*/c\"]", "[\"#\"]", "[[],[[]],{\"a\":{}}]",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(y); i++)
 		CHECK(accepts(y[i]));
@@ -714,6 +717,19 @@ int main(int argc, char **argv)
 {
 	if (argc > 2 && !strcmp(argv[1], "write"))
 		return write_file(argv[2]);
+	if (argc > 2 && !strcmp(argv[1], "parse")) {	/* exit 0 when accepted */
+		char *text;
+		size_t len;
+		struct json j;
+		struct err e = { 0 };
+		int r = read_file(argv[2], JSON_MAX_SIZE, &text, &len, &e);
+		if (r == 0 && (r = json_parse(&j, text, len, &e)) == 0)
+			json_free(&j);
+		if (r < 0)
+			printf("%s\n", e.msg);
+		free(text);
+		return r < 0;
+	}
 	if (argc > 2 && !strcmp(argv[1], "check"))
 		return check_file(argv[2], argc > 3 && !strcmp(argv[3], "lossy"));
 

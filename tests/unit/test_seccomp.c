@@ -161,6 +161,9 @@ TEST(bad_profiles_say_what_and_where)
 	CHECK_BAD("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"uname\"], "
 		  "\"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"minKernel\": \"four\"}}]}",
 		  "syscalls[0].includes.minKernel: expected a kernel version");
+	CHECK_BAD("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"uname\"], "
+		  "\"action\": \"SCMP_ACT_ERRNO\", \"excludes\": {\"minKernel\": \"4.8.1\"}}]}",
+		  "syscalls[0].excludes.minKernel: expected a kernel version like \"4.8\", not 4.8.1");
 	CHECK_BAD("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": {}}", "syscalls: expected an array");
 	CHECK_BAD("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_VAX\"]}",
 		  "architectures[0]: unknown architecture SCMP_ARCH_VAX");
