@@ -90,32 +90,11 @@ extern char **environ;
 
 static int add_mount(struct run_opts *o, enum mount_kind kind, char *spec, bool ro)
 {
+	struct err e = { 0 };
 	if (o->root.nops == MAX_MOUNTS)
 		return fail(EXIT_CORRAL, "too many mounts (at most %d)", MAX_MOUNTS);
-	struct mount_op *m = &o->mounts[o->root.nops];
-	*m = (struct mount_op){ .kind = kind, .ro = ro, .fd = -1 };
-	if (kind == MOUNT_TMPFS) {
-		m->dst = spec;
-	} else {
-		char *dst = strchr(spec, ':');
-		m->src = spec;
-		m->dst = spec;
-		if (dst) {
-			*dst++ = 0;
-			char *flag = strchr(dst, ':');
-			if (flag) {
-				*flag++ = 0;
-				if (strcmp(flag, "ro") && strcmp(flag, "rw"))
-					return fail(EXIT_CORRAL, "bad --bind flag '%s' (want ro or rw)", flag);
-				m->ro = m->ro || !strcmp(flag, "ro");
-			}
-			m->dst = dst;
-		}
-		if (!*m->src || !*m->dst)
-			return fail(EXIT_CORRAL, "bad --bind spec (want SRC[:DST[:ro]])");
-	}
-	if (m->dst[0] != '/')
-		return fail(EXIT_CORRAL, "mount target '%s' must be an absolute path", m->dst);
+	if (mount_op_parse(spec, kind, ro, &o->mounts[o->root.nops], &e) < 0)
+		return fail_err(&e);
 	o->root.nops++;
 	return 0;
 }

@@ -455,6 +455,30 @@ int rootfs_enter(const struct rootfs *r, enum root_switch *how, struct err *e)
 	return 0;
 }
 
+int mount_op_parse(char *spec, enum mount_kind kind, bool ro, struct mount_op *m, struct err *e)
+{
+	*m = (struct mount_op){ .kind = kind, .ro = ro, .fd = -1, .src = spec, .dst = spec };
+	if (kind == MOUNT_BIND) {
+		char *dst = strchr(spec, ':');
+		if (dst) {
+			*dst++ = 0;
+			char *flag = strchr(dst, ':');
+			if (flag) {
+				*flag++ = 0;
+				if (strcmp(flag, "ro") && strcmp(flag, "rw"))
+					return err_set(e, EINVAL, "bad bind flag '%s' (want ro or rw)", flag);
+				m->ro = ro || !strcmp(flag, "ro");
+			}
+			m->dst = dst;
+		}
+		if (!*m->src || !*m->dst)
+			return err_set(e, EINVAL, "bad bind spec (want SRC[:DST[:ro]])");
+	}
+	if (m->dst[0] != '/')
+		return err_set(e, EINVAL, "mount target '%s' must be an absolute path", m->dst);
+	return 0;
+}
+
 static int canon(const char **p, const char *what, struct err *e)
 {
 	char *c = realpath(*p, NULL);

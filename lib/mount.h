@@ -32,6 +32,11 @@ struct rootfs {
 
 enum root_switch { ROOT_PIVOT = 1, ROOT_CHROOT = 2 };
 
+/* Parses a --bind spec "SRC[:DST[:ro|rw]]" (DST defaults to SRC) or a
+ * --tmpfs target "DST" in place (spec is split with NULs); ro forces
+ * read-only. Targets must be absolute. */
+int mount_op_parse(char *spec, enum mount_kind kind, bool ro, struct mount_op *m, struct err *e);
+
 /* Checks what can be checked before any namespace exists: lower is a
  * directory usable as an overlay lower, bind sources exist, targets are
  * absolute. Canonicalizes paths in place (strings are malloc'd). */
