@@ -29,6 +29,7 @@
 #include <linux/if.h>
 
 #include "applets.h"
+#include "json.h"
 #include "netns.h"
 #include "nl.h"
 #include "rtnl.h"
@@ -84,21 +85,6 @@ static int take_netns(struct ns_ctx *c, int *argc, char **argv)
 	return 0;
 }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 /* ---- netns ---- */
 
 static int netns_add_cmd(struct ns_ctx *c, int argc, char **argv)
@@ -115,36 +101,54 @@ static int netns_del_cmd(struct ns_ctx *c, int argc, char **argv)
 	return netns_del(argv[0], &c->e) < 0 ? fail_err(&c->e) : 0;
 }
 
+/* A list printed as text lines, or as one JSON array with --json. */
 struct list_out {
 	bool json;
-	int n;
+	struct jw w;
 };
+
+static void list_begin(struct list_out *o, bool json)
+{
+	o->json = json;
+	jw_init(&o->w, false);
+	jw_arr(&o->w);
+}
+
+static int list_end(struct list_out *o, int r, struct ns_ctx *c)
+{
+	jw_arr_end(&o->w);
+	const char *text = jw_done(&o->w, NULL);
+	if (r == 0 && o->json) {
+		if (text)
+			puts(text);
+		else
+			r = err_set(&c->e, ENOMEM, "JSON output: out of memory");
+	}
+	jw_free(&o->w);
+	return r < 0 ? fail_err(&c->e) : 0;
+}
 
 static int print_netns(const char *name, void *arg)
 {
 	struct list_out *o = arg;
 	if (o->json) {
-		printf("%s{\"name\":", o->n ? "," : "");
-		json_string(name);
-		putchar('}');
+		jw_obj(&o->w);
+		jw_key(&o->w, "name");
+		jw_str(&o->w, name);
+		jw_obj_end(&o->w);
 	} else {
 		puts(name);
 	}
-	o->n++;
 	return 0;
 }
 
 static int netns_list_cmd(struct ns_ctx *c, int argc, char **argv)
 {
-	struct list_out o = { c->json, 0 };
+	struct list_out o;
 	if (argc != 0)
 		return bad("unexpected '%s'", argv[0]);
-	if (o.json)
-		putchar('[');
-	int r = netns_list(print_netns, &o, &c->e);
-	if (o.json)
-		puts("]");
-	return r < 0 ? fail_err(&c->e) : 0;
+	list_begin(&o, c->json);
+	return list_end(&o, netns_list(print_netns, &o, &c->e), c);
 }
 
 /* ---- link ---- */
@@ -325,12 +329,15 @@ static int print_link(const struct rtnl_link *l, void *arg)
 {
 	struct list_out *o = arg;
 	if (o->json) {
-		printf("%s{\"index\":%d,\"name\":", o->n ? "," : "", l->index);
-		json_string(l->name);
-		printf(",\"kind\":");
-		json_string(l->kind);
-		printf(",\"up\":%s,\"mtu\":%u,\"master\":%d}",
-		       (l->flags & IFF_UP) ? "true" : "false", l->mtu, l->master);
+		struct jw *w = &o->w;
+		jw_obj(w);
+		jw_key(w, "index"); jw_i64(w, l->index);
+		jw_key(w, "name"); jw_str(w, l->name);
+		jw_key(w, "kind"); jw_str(w, l->kind);
+		jw_key(w, "up"); jw_bool(w, l->flags & IFF_UP);
+		jw_key(w, "mtu"); jw_u64(w, l->mtu);
+		jw_key(w, "master"); jw_i64(w, l->master);
+		jw_obj_end(w);
 	} else {
 		printf("%d\t%s\t%s\t%s\tmtu %u", l->index, l->name, l->kind[0] ? l->kind : "-",
 		       (l->flags & IFF_UP) ? "up" : "down", l->mtu);
@@ -338,26 +345,22 @@ static int print_link(const struct rtnl_link *l, void *arg)
 			printf("\tmaster %d", l->master);
 		putchar('\n');
 	}
-	o->n++;
 	return 0;
 }
 
 static int link_list_cmd(struct ns_ctx *c, int argc, char **argv)
 {
-	struct list_out o = { c->json, 0 };
+	struct list_out o;
 	if (argc != 0)
 		return bad("unexpected '%s'", argv[0]);
 	struct nl nl;
 	int r = open_rtnl(c, &nl);
 	if (r < 0)
 		return fail_err(&c->e);
-	if (o.json)
-		putchar('[');
+	list_begin(&o, c->json);
 	r = rtnl_link_list(&nl, print_link, &o, &c->e);
-	if (o.json)
-		puts("]");
 	nl_close(&nl);
-	return r < 0 ? fail_err(&c->e) : 0;
+	return list_end(&o, r, c);
 }
 
 /* ---- addr, route ---- */

@@ -192,6 +192,8 @@ test_addr_and_route() {
 	ip -n crt-g route show default | grep -q 'via 10.213.0.1 dev eth0' || fail "no default route: $(ip -n crt-g route)"
 	ip -n crt-g route show 10.214.0.0/16 | grep -q 'via 10.213.0.1' || fail "no prefix route"
 	ip -n crt-g route show 10.215.0.0/16 | grep -q 'dev eth0 scope link' || fail "no on-link route"
+	$NS route add default via fd99::1 dev eth0 netns crt-g
+	ip -n crt-g -6 route show default | grep -q 'via fd99::1 dev eth0' || fail "no v6 default route: $(ip -n crt-g -6 route)"
 	expect_err 'route default via 10.213.0.1: File exists' $NS route add default via 10.213.0.1 netns crt-g
 	# The sandbox side reaches the bridge's address (traffic stays in our namespaces).
 	if command -v ping >/dev/null 2>&1; then
