@@ -49,6 +49,14 @@ struct netsetup_cmd {
 	int (*fn)(struct ns_ctx *c, int argc, char **argv);
 };
 
+/* A lib/ error; EPERM gets told what it lacks. */
+static int net_fail(struct ns_ctx *c)
+{
+	if ((c->e.code == EPERM || c->e.code == EACCES) && geteuid() != 0)
+		return fail(EXIT_CORRAL, "%s; needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)", c->e.msg);
+	return fail_err(&c->e);
+}
+
 /* Bad input: one line, exit 125, nothing done. */
 static int bad(const char *fmt, const char *arg)
 {
@@ -91,14 +99,14 @@ static int netns_add_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	if (argc != 1)
 		return bad("usage: netns add NAME%s", "");
-	return netns_add(argv[0], &c->e) < 0 ? fail_err(&c->e) : 0;
+	return netns_add(argv[0], &c->e) < 0 ? net_fail(c) : 0;
 }
 
 static int netns_del_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	if (argc != 1)
 		return bad("usage: netns del NAME%s", "");
-	return netns_del(argv[0], &c->e) < 0 ? fail_err(&c->e) : 0;
+	return netns_del(argv[0], &c->e) < 0 ? net_fail(c) : 0;
 }
 
 /* A list printed as text lines, or as one JSON array with --json. */
@@ -125,7 +133,7 @@ static int list_end(struct list_out *o, int r, struct ns_ctx *c)
 			r = err_set(&c->e, ENOMEM, "JSON output: out of memory");
 	}
 	jw_free(&o->w);
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 static int print_netns(const char *name, void *arg)
@@ -193,7 +201,7 @@ static int link_add_cmd(struct ns_ctx *c, int argc, char **argv)
 
 	int nsfd = -1;
 	if (peer_ns && (nsfd = netns_open(peer_ns, &c->e)) < 0)
-		return fail_err(&c->e);
+		return net_fail(c);
 	struct nl nl;
 	int r = open_rtnl(c, &nl);
 	if (r == 0) {
@@ -203,7 +211,7 @@ static int link_add_cmd(struct ns_ctx *c, int argc, char **argv)
 	}
 	if (nsfd >= 0)
 		close(nsfd);
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 enum set_op { SET_UP, SET_DOWN, SET_MASTER, SET_NOMASTER, SET_NETNS, SET_NAME, SET_MTU };
@@ -307,7 +315,7 @@ static int link_set_cmd(struct ns_ctx *c, int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		if (s[i].fd >= 0)
 			close(s[i].fd);
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 static int link_del_cmd(struct ns_ctx *c, int argc, char **argv)
@@ -322,7 +330,7 @@ static int link_del_cmd(struct ns_ctx *c, int argc, char **argv)
 		r = rtnl_link_del(&nl, argv[0], &c->e);
 		nl_close(&nl);
 	}
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 static int print_link(const struct rtnl_link *l, void *arg)
@@ -356,7 +364,7 @@ static int link_list_cmd(struct ns_ctx *c, int argc, char **argv)
 	struct nl nl;
 	int r = open_rtnl(c, &nl);
 	if (r < 0)
-		return fail_err(&c->e);
+		return net_fail(c);
 	list_begin(&o, c->json);
 	r = rtnl_link_list(&nl, print_link, &o, &c->e);
 	nl_close(&nl);
@@ -385,7 +393,7 @@ static int addr_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 		r = add ? rtnl_addr_add(&nl, dev, &a, &c->e) : rtnl_addr_del(&nl, dev, &a, &c->e);
 		nl_close(&nl);
 	}
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 static int addr_add_cmd(struct ns_ctx *c, int argc, char **argv) { return addr_cmd(c, argc, argv, true); }
@@ -431,7 +439,7 @@ static int route_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 			: rtnl_route_del(&nl, &dst, g, dev, &c->e);
 		nl_close(&nl);
 	}
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 static int route_add_cmd(struct ns_ctx *c, int argc, char **argv) { return route_cmd(c, argc, argv, true); }
