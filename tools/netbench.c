@@ -1,14 +1,16 @@
 /* netbench - one sandbox network set up and torn down, N times, through
  * lib/ (what `netsetup` does, without the exec per command).
  *
- * usage: netbench [-s] [N]        (N defaults to 100)
+ * usage: netbench [-s|-k] [N]     (N defaults to 100)
  *
  * A round: a named netns, a veth whose peer is made inside it as eth0, the
  * host end on bridge crb0 and up, lo and eth0 up, an address on eth0 and a
  * default route; then teardown. Default teardown drops the netns, which
  * takes the veth with it and makes nobody wait on an RCU grace period;
- * -s deletes the link synchronously first. Prints wall and CPU (user+sys)
- * time per round. It runs in its own network and mount namespaces with a
+ * -s deletes the link synchronously first. -k keeps all N networks up
+ * (scale: the median set-up time of the last 20 against the first 20),
+ * then drops them all and checks that no link is left. Prints wall and CPU
+ * (user+sys) time per round. It runs in its own network and mount namespaces with a
  * private /run, so it never touches the machine's network.
  */
 #include <errno.h>
@@ -41,7 +43,9 @@ static double cpu(void)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-static int round_trip(struct nl *nl, int i, int sync, struct err *e)
+enum mode { DROP, SYNC, KEEP };
+
+static int round_trip(struct nl *nl, int i, enum mode mode, struct err *e)
 {
 	char ns[32], host[RTNL_IFNAMSIZ];
 	struct rtnl_prefix addr, gw, def;
@@ -67,21 +71,87 @@ static int round_trip(struct nl *nl, int i, int sync, struct err *e)
 		nl_close(&in);
 	}
 	close(fd);
-	if (sync && r == 0)
+	if (mode == KEEP)
+		return r;
+	if (mode == SYNC && r == 0)
 		r = rtnl_link_del(nl, host, e);
 	int d = netns_del(ns, e);
 	return r < 0 ? r : d;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int count_links(const struct rtnl_link *l, void *arg)
+{
+	(void)l;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Sets up n networks and keeps them; then drops them all. */
+static int scale(struct nl *nl, int n, struct err *e)
+{
+	double *t = calloc((size_t)n, sizeof(*t));
+	if (!t || n < 40) {
+		fprintf(stderr, "netbench: -k needs N >= 40\n");
+		return 125;
+	}
+	for (int i = 0; i < n; i++) {
+		double t0 = now();
+		if (round_trip(nl, i, KEEP, e) < 0) {
+			fprintf(stderr, "netbench: network %d: %s\n", i, e->msg);
+			return 125;
+		}
+		t[i] = now() - t0;
+	}
+	double first = median(t, 20), last = median(t + n - 20, 20);
+	double d0 = now();
+	for (int i = 0; i < n; i++) {
+		char ns[32];
+		snprintf(ns, sizeof(ns), "bench-%d", i);
+		if (netns_del(ns, e) < 0) {
+			fprintf(stderr, "netbench: %s\n", e->msg);
+			return 125;
+		}
+	}
+	double d = now() - d0;
+	/* The host ends go when the kernel cleans the netns up: wait for it. */
+	int links = 0;
+	for (int tries = 0; tries < 200; tries++) {
+		links = 0;
+		if (rtnl_link_list(nl, count_links, &links, e) < 0)
+			return 125;
+		if (links == 2)		/* lo and crb0 */
+			break;
+		usleep(50000);
+	}
+	printf("netbench: %d networks kept: median set-up %.3f ms (first 20), %.3f ms (last 20), "
+	       "ratio %.2f; dropped all in %.1f ms; %d links left besides lo and crb0\n",
+	       n, first * 1e3, last * 1e3, last / first, d * 1e3, links - 2);
+	free(t);
+	return links == 2 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
-	int sync = 0, n = 100;
+	enum mode mode = DROP;
+	int n = 100;
 	struct err e = { 0 };
 	struct nl nl;
 	struct rtnl_prefix br;
 
-	if (argc > 1 && !strcmp(argv[1], "-s")) {
-		sync = 1;
+	if (argc > 1 && (!strcmp(argv[1], "-s") || !strcmp(argv[1], "-k"))) {
+		mode = argv[1][1] == 's' ? SYNC : KEEP;
 		argc--, argv++;
 	}
 	if (argc > 1)
@@ -99,16 +169,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "netbench: %s\n", e.msg);
 		return 125;
 	}
+	if (mode == KEEP)
+		return scale(&nl, n, &e);
 	double w0 = now(), c0 = cpu();
 	for (int i = 0; i < n; i++) {
-		if (round_trip(&nl, i, sync, &e) < 0) {
+		if (round_trip(&nl, i, mode, &e) < 0) {
 			fprintf(stderr, "netbench: round %d: %s\n", i, e.msg);
 			return 125;
 		}
 	}
 	double w = now() - w0, c = cpu() - c0;
 	printf("netbench: %d rounds, teardown by %s: %.3f ms wall, %.3f ms cpu per round\n",
-	       n, sync ? "link del + netns del" : "netns drop", w * 1e3 / n, c * 1e3 / n);
+	       n, mode == SYNC ? "link del + netns del" : "netns drop", w * 1e3 / n, c * 1e3 / n);
 	nl_close(&nl);
 	return 0;
 }
