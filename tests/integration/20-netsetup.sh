@@ -50,6 +50,12 @@ expect_err() {
 	grep -q -- "$_pat" "$T_TMP/err" || fail "'$*': message '$(cat "$T_TMP/err")' lacks '$_pat'"
 }
 
+# seen_in FILE WORD: WORD shows up in FILE within 5 seconds.
+seen_in() {
+	for _i in $(seq 50); do grep -q "$2" "$1" && return 0; sleep 0.1; done
+	return 1
+}
+
 valid_json() {
 	if command -v python3 >/dev/null 2>&1; then
 		python3 -c 'import json, sys; json.load(sys.stdin)'
@@ -133,11 +139,15 @@ test_veth_peer_never_on_host() {
 	$NS netns add crt-e
 	ip -o monitor link >"$T_TMP/mon" 2>&1 &
 	mon=$!
-	sleep 0.3
+	# The monitor listens once it reports a marker link of ours.
+	$NS link add crt-mk type bridge
+	seen_in "$T_TMP/mon" crt-mk || { ip link del crt-mk; ip link add crt-mk type bridge; seen_in "$T_TMP/mon" crt-mk; } ||
+		{ kill $mon; fail "ip monitor reported nothing"; }
+	$NS link del crt-mk
 	$NS link add crt-v3 type veth peer eth0 netns crt-e
-	sleep 0.3
+	seen_in "$T_TMP/mon" crt-v3 || { kill $mon; fail "monitor missed crt-v3: $(cat "$T_TMP/mon")"; }
+	sleep 0.2
 	kill $mon; wait $mon 2>/dev/null || true
-	grep -q crt-v3 "$T_TMP/mon" || fail "monitor saw nothing: $(cat "$T_TMP/mon")"
 	! grep -q eth0 "$T_TMP/mon" || fail "the peer showed up on the host: $(cat "$T_TMP/mon")"
 	! ip link show eth0 >/dev/null 2>&1 || fail "eth0 on the host"
 	[ "$(nslinks crt-e)" = "eth0 lo " ] || fail "crt-e holds '$(nslinks crt-e)'"
