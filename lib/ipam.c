@@ -455,7 +455,7 @@ static int owner_eq(const struct ipam_owner *a, const struct ipam_owner *b)
 		return 0;
 	if (a->kind == IPAM_OWNER_SANDBOX)
 		return !strcmp(a->sandbox, b->sandbox);
-	return a->pid == b->pid && a->start == b->start;
+	return a->pid == b->pid && (a->start == b->start || !b->start);
 }
 
 /* Lease at name: 1 with *o when the file parses, 0 when it is junk,

@@ -81,7 +81,8 @@ int ipam_parse_stat(const char *text, char *state, uint64_t *start);
 int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o,
 	       uint32_t want, uint32_t *addr, struct err *e);
 /* Removes the lease of addr (when not 0) and/or every lease of o (when not
- * NULL). Releasing what is not leased is not an error; *count (may be
+ * NULL; a pid owner with start 0 matches that pid at any start).
+ * Releasing what is not leased is not an error; *count (may be
  * NULL) tells how many went. */
 int ipam_release(const struct ipam_net *n, uint32_t addr, const struct ipam_owner *o,
 		 int *count, struct err *e);
