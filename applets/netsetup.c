@@ -50,6 +50,7 @@
 
 #include "applets.h"
 #include "ipam.h"
+#include "json.h"
 #include "netns.h"
 #include "nft.h"
 #include "nl.h"
@@ -69,6 +70,14 @@ struct netsetup_cmd {
 	const char *verb;
 	int (*fn)(struct ns_ctx *c, int argc, char **argv);
 };
+
+/* A lib/ error; EPERM gets told what it lacks. */
+static int net_fail(struct ns_ctx *c)
+{
+	if ((c->e.code == EPERM || c->e.code == EACCES) && geteuid() != 0)
+		return fail(EXIT_CORRAL, "%s; needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)", c->e.msg);
+	return fail_err(&c->e);
+}
 
 /* Bad input: one line, exit 125, nothing done. */
 static int bad(const char *fmt, const char *arg)
@@ -106,67 +115,70 @@ static int take_netns(struct ns_ctx *c, int *argc, char **argv)
 	return 0;
 }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 /* ---- netns ---- */
 
 static int netns_add_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	if (argc != 1)
 		return bad("usage: netns add NAME%s", "");
-	return netns_add(argv[0], &c->e) < 0 ? fail_err(&c->e) : 0;
+	return netns_add(argv[0], &c->e) < 0 ? net_fail(c) : 0;
 }
 
 static int netns_del_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	if (argc != 1)
 		return bad("usage: netns del NAME%s", "");
-	return netns_del(argv[0], &c->e) < 0 ? fail_err(&c->e) : 0;
+	return netns_del(argv[0], &c->e) < 0 ? net_fail(c) : 0;
 }
 
+/* A list printed as text lines, or as one JSON array with --json. */
 struct list_out {
 	bool json;
-	int n;
+	struct jw w;
 };
+
+static void list_begin(struct list_out *o, bool json)
+{
+	o->json = json;
+	jw_init(&o->w, false);
+	jw_arr(&o->w);
+}
+
+static int list_end(struct list_out *o, int r, struct ns_ctx *c)
+{
+	jw_arr_end(&o->w);
+	const char *text = jw_done(&o->w, NULL);
+	if (r == 0 && o->json) {
+		if (text)
+			puts(text);
+		else
+			r = err_set(&c->e, ENOMEM, "JSON output: out of memory");
+	}
+	jw_free(&o->w);
+	return r < 0 ? net_fail(c) : 0;
+}
 
 static int print_netns(const char *name, void *arg)
 {
 	struct list_out *o = arg;
 	if (o->json) {
-		printf("%s{\"name\":", o->n ? "," : "");
-		json_string(name);
-		putchar('}');
+		jw_obj(&o->w);
+		jw_key(&o->w, "name");
+		jw_str(&o->w, name);
+		jw_obj_end(&o->w);
 	} else {
 		puts(name);
 	}
-	o->n++;
 	return 0;
 }
 
 static int netns_list_cmd(struct ns_ctx *c, int argc, char **argv)
 {
-	struct list_out o = { c->json, 0 };
+	struct list_out o;
 	if (argc != 0)
 		return bad("unexpected '%s'", argv[0]);
-	if (o.json)
-		putchar('[');
-	int r = netns_list(print_netns, &o, &c->e);
-	if (o.json)
-		puts("]");
-	return r < 0 ? fail_err(&c->e) : 0;
+	list_begin(&o, c->json);
+	return list_end(&o, netns_list(print_netns, &o, &c->e), c);
 }
 
 /* ---- link ---- */
@@ -211,7 +223,7 @@ static int link_add_cmd(struct ns_ctx *c, int argc, char **argv)
 
 	int nsfd = -1;
 	if (peer_ns && (nsfd = netns_open(peer_ns, &c->e)) < 0)
-		return fail_err(&c->e);
+		return net_fail(c);
 	struct nl nl;
 	int r = open_rtnl(c, &nl);
 	if (r == 0) {
@@ -221,7 +233,7 @@ static int link_add_cmd(struct ns_ctx *c, int argc, char **argv)
 	}
 	if (nsfd >= 0)
 		close(nsfd);
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 enum set_op { SET_UP, SET_DOWN, SET_MASTER, SET_NOMASTER, SET_NETNS, SET_NAME, SET_MTU };
@@ -325,7 +337,7 @@ static int link_set_cmd(struct ns_ctx *c, int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		if (s[i].fd >= 0)
 			close(s[i].fd);
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 static int link_del_cmd(struct ns_ctx *c, int argc, char **argv)
@@ -340,19 +352,22 @@ static int link_del_cmd(struct ns_ctx *c, int argc, char **argv)
 		r = rtnl_link_del(&nl, argv[0], &c->e);
 		nl_close(&nl);
 	}
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 static int print_link(const struct rtnl_link *l, void *arg)
 {
 	struct list_out *o = arg;
 	if (o->json) {
-		printf("%s{\"index\":%d,\"name\":", o->n ? "," : "", l->index);
-		json_string(l->name);
-		printf(",\"kind\":");
-		json_string(l->kind);
-		printf(",\"up\":%s,\"mtu\":%u,\"master\":%d}",
-		       (l->flags & IFF_UP) ? "true" : "false", l->mtu, l->master);
+		struct jw *w = &o->w;
+		jw_obj(w);
+		jw_key(w, "index"); jw_i64(w, l->index);
+		jw_key(w, "name"); jw_str(w, l->name);
+		jw_key(w, "kind"); jw_str(w, l->kind);
+		jw_key(w, "up"); jw_bool(w, l->flags & IFF_UP);
+		jw_key(w, "mtu"); jw_u64(w, l->mtu);
+		jw_key(w, "master"); jw_i64(w, l->master);
+		jw_obj_end(w);
 	} else {
 		printf("%d\t%s\t%s\t%s\tmtu %u", l->index, l->name, l->kind[0] ? l->kind : "-",
 		       (l->flags & IFF_UP) ? "up" : "down", l->mtu);
@@ -360,26 +375,22 @@ static int print_link(const struct rtnl_link *l, void *arg)
 			printf("\tmaster %d", l->master);
 		putchar('\n');
 	}
-	o->n++;
 	return 0;
 }
 
 static int link_list_cmd(struct ns_ctx *c, int argc, char **argv)
 {
-	struct list_out o = { c->json, 0 };
+	struct list_out o;
 	if (argc != 0)
 		return bad("unexpected '%s'", argv[0]);
 	struct nl nl;
 	int r = open_rtnl(c, &nl);
 	if (r < 0)
-		return fail_err(&c->e);
-	if (o.json)
-		putchar('[');
+		return net_fail(c);
+	list_begin(&o, c->json);
 	r = rtnl_link_list(&nl, print_link, &o, &c->e);
-	if (o.json)
-		puts("]");
 	nl_close(&nl);
-	return r < 0 ? fail_err(&c->e) : 0;
+	return list_end(&o, r, c);
 }
 
 /* ---- addr, route ---- */
@@ -404,7 +415,7 @@ static int addr_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 		r = add ? rtnl_addr_add(&nl, dev, &a, &c->e) : rtnl_addr_del(&nl, dev, &a, &c->e);
 		nl_close(&nl);
 	}
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 static int addr_add_cmd(struct ns_ctx *c, int argc, char **argv) { return addr_cmd(c, argc, argv, true); }
@@ -450,7 +461,7 @@ static int route_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 			: rtnl_route_del(&nl, &dst, g, dev, &c->e);
 		nl_close(&nl);
 	}
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 static int route_add_cmd(struct ns_ctx *c, int argc, char **argv) { return route_cmd(c, argc, argv, true); }
@@ -519,11 +530,11 @@ static int nat_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 	if (r)
 		return r;
 	if (open_nfnl(c, &nl) < 0)
-		return fail_err(&c->e);
+		return net_fail(c);
 	r = add ? nft_nat_add(&nl, NULL, &n, &count, &c->e)
 		: nft_nat_del(&nl, NULL, n.network, &count, &c->e);
 	nl_close(&nl);
-	return r < 0 ? fail_err(&c->e) : 0;
+	return r < 0 ? net_fail(c) : 0;
 }
 
 static int nat_add_cmd(struct ns_ctx *c, int argc, char **argv) { return nat_cmd(c, argc, argv, true); }
@@ -532,20 +543,19 @@ static int nat_del_cmd(struct ns_ctx *c, int argc, char **argv) { return nat_cmd
 static int nat_list_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	struct nft_rule_info *rules;
+	struct list_out o;
 	size_t count;
 	struct nl nl;
-	int n = 0;
 
 	if (argc != 0)
 		return bad("unexpected '%s'", argv[0]);
 	if (open_nfnl(c, &nl) < 0)
-		return fail_err(&c->e);
+		return net_fail(c);
 	int r = nft_rules(&nl, &rules, &count, &c->e);
 	nl_close(&nl);
 	if (r < 0)
-		return fail_err(&c->e);
-	if (c->json)
-		putchar('[');
+		return net_fail(c);
+	list_begin(&o, c->json);
 	for (size_t i = 0; i < count; i++) {
 		/* one line per network: its masquerade rule */
 		char net[40], cidr[24], br[20];
@@ -554,23 +564,21 @@ static int nat_list_cmd(struct ns_ctx *c, int argc, char **argv)
 		    sscanf(rules[i].comment + strlen(NFT_TAG_PREFIX), "%39s %23s %19s", net, cidr,
 			   br) != 3)
 			continue;
-		if (c->json) {
-			printf("%s{\"network\":", n ? "," : "");
-			json_string(net);
-			printf(",\"subnet\":");
-			json_string(cidr);
-			printf(",\"bridge\":");
-			json_string(br);
-			putchar('}');
+		if (o.json) {
+			jw_obj(&o.w);
+			jw_key(&o.w, "network");
+			jw_str(&o.w, net);
+			jw_key(&o.w, "subnet");
+			jw_str(&o.w, cidr);
+			jw_key(&o.w, "bridge");
+			jw_str(&o.w, br);
+			jw_obj_end(&o.w);
 		} else {
 			printf("%s\t%s\tbridge %s\n", net, cidr, br);
 		}
-		n++;
 	}
-	if (c->json)
-		puts("]");
 	free(rules);
-	return 0;
+	return list_end(&o, 0, c);
 }
 
 /* Takes "--NAME VALUE" or "--NAME=VALUE" at argv[*i]; NULL if not it. */
@@ -698,6 +706,7 @@ static int ipam_list_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	struct ipam_net n = { 0 };
 	struct ipam_lease *v;
+	struct list_out o;
 	size_t count;
 
 	if (argc != 1)
@@ -710,33 +719,38 @@ static int ipam_list_cmd(struct ns_ctx *c, int argc, char **argv)
 		count = 0, v = NULL;	/* a network never used has no leases */
 	else if (r < 0)
 		return fail_err(&c->e);
-	if (c->json)
-		putchar('[');
+	list_begin(&o, c->json);
 	for (size_t i = 0; i < count; i++) {
 		char a[16], owner[96];
-		const struct ipam_owner *o = &v[i].owner;
+		const struct ipam_owner *ow = &v[i].owner;
 		ipam_fmt_addr(v[i].addr, a);
-		if (o->kind == IPAM_OWNER_SANDBOX)
-			snprintf(owner, sizeof(owner), "sandbox:%s", o->sandbox);
-		else if (o->kind == IPAM_OWNER_PID)
-			snprintf(owner, sizeof(owner), "pid:%d", (int)o->pid);
+		if (ow->kind == IPAM_OWNER_SANDBOX)
+			snprintf(owner, sizeof(owner), "sandbox:%s", ow->sandbox);
+		else if (ow->kind == IPAM_OWNER_PID)
+			snprintf(owner, sizeof(owner), "pid:%d", (int)ow->pid);
 		else
 			snprintf(owner, sizeof(owner), "unknown");
-		if (c->json) {
-			printf("%s{\"address\":\"%s\",\"owner\":", i ? "," : "", a);
-			json_string(owner);
-			if (o->kind != IPAM_OWNER_NONE && o->pid > 0)
-				printf(",\"pid\":%d,\"start\":%llu", (int)o->pid,
-				       (unsigned long long)o->start);
-			printf(",\"live\":%s}", v[i].live ? "true" : "false");
+		if (o.json) {
+			jw_obj(&o.w);
+			jw_key(&o.w, "address");
+			jw_str(&o.w, a);
+			jw_key(&o.w, "owner");
+			jw_str(&o.w, owner);
+			if (ow->kind != IPAM_OWNER_NONE && ow->pid > 0) {
+				jw_key(&o.w, "pid");
+				jw_i64(&o.w, ow->pid);
+				jw_key(&o.w, "start");
+				jw_u64(&o.w, ow->start);
+			}
+			jw_key(&o.w, "live");
+			jw_bool(&o.w, v[i].live);
+			jw_obj_end(&o.w);
 		} else {
 			printf("%s\t%s\t%s\n", a, owner, v[i].live ? "live" : "gone");
 		}
 	}
-	if (c->json)
-		puts("]");
 	free(v);
-	return 0;
+	return list_end(&o, 0, c);
 }
 
 static int ipam_gc_cmd(struct ns_ctx *c, int argc, char **argv)

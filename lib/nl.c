@@ -157,6 +157,11 @@ void *nlm_put(struct nlmsg *m, const void *data, size_t len)
 			m->err = -EINVAL;
 		return NULL;
 	}
+	if (len > (64u << 20)) {
+		if (!m->err)
+			m->err = -EMSGSIZE;
+		return NULL;
+	}
 	unsigned char *p = grow(m, NLMSG_ALIGN(len));
 	if (p && data)
 		memcpy(p, data, len);
