@@ -551,7 +551,7 @@ static int nat_list_cmd(struct ns_ctx *c, int argc, char **argv)
 		return bad("unexpected '%s'", argv[0]);
 	if (open_nfnl(c, &nl) < 0)
 		return net_fail(c);
-	int r = nft_rules(&nl, &rules, &count, &c->e);
+	int r = nft_rules(&nl, 1, &rules, &count, &c->e);
 	nl_close(&nl);
 	if (r < 0)
 		return net_fail(c);

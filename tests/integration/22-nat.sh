@@ -197,6 +197,36 @@ test_masquerade_end_to_end() {
 	return 0
 }
 
+test_host_forward_drop_policy() {
+	# the host's firewall drops forwarded traffic (iptables-nft style, and
+	# an inet table): an accept in our own chain does not end theirs
+	in_h nft add table ip filter
+	in_h nft add chain ip filter FORWARD '{ type filter hook forward priority 0; policy drop; }'
+	in_h nft add table inet hostfw
+	in_h nft add chain inet hostfw forwarding '{ type filter hook forward priority 10; policy drop; }'
+	serve
+	trap 'kill $SERVER 2>/dev/null' EXIT
+	ns nat add 10.89.0.0/16 bridge corral0
+	expect_eq "source seen outside" "$(ask)" 192.0.2.1
+	ns nat add 10.89.0.0/16 bridge corral0
+	expect_eq "ours in ip filter FORWARD" \
+		"$(in_h nft list chain ip filter FORWARD | grep -c "comment \"$TAG\"")" 2
+	expect_eq "ours in inet hostfw forwarding" "$(in_h nft list chain inet hostfw forwarding | grep -c "comment \"$TAG\"")" 2
+	# without ours in their chain, their policy drops it: the control
+	for h in $(in_h nft -a list chain ip filter FORWARD | sed -n 's/.*corral:.* # handle //p'); do
+		in_h nft delete rule ip filter FORWARD handle "$h"
+	done
+	if ask >/dev/null 2>&1; then fail "passed a drop policy without our rules"; fi
+	ns nat add 10.89.0.0/16 bridge corral0	# notices and puts them back
+	expect_eq "after repair" "$(ask)" 192.0.2.1
+	ns nat del 10.89.0.0/16 bridge corral0
+	expect_eq "ours left anywhere" "$(in_h nft list ruleset | grep -c 'corral:')" 0
+	in_h nft list chain ip filter FORWARD | grep -q 'policy drop' || fail "their chain changed"
+	in_h nft list chain inet hostfw forwarding | grep -q 'policy drop' || fail "their chain changed"
+	in_h nft delete table ip filter
+	in_h nft delete table inet hostfw
+}
+
 t "nat: add makes the table, chains and tagged rules nft shows" test_add_matches_nft
 ns nat del 10.89.0.0/16 bridge corral0 >/dev/null 2>&1
 t "nat: adding twice leaves one set of rules" test_add_twice_one_set
@@ -207,3 +237,4 @@ t "nat: a new subnet for a network replaces its rules" test_changed_subnet_repla
 t "nat: bad input exits 125 and adds nothing" test_bad_input_adds_nothing
 t "nat: a batch applies whole or not at all" test_batch_all_or_nothing
 t "nat: the outside sees the masquerade address" test_masquerade_end_to_end
+t "nat: forward accepts go first in the host's drop-policy forward chains" test_host_forward_drop_policy
