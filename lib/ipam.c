@@ -653,7 +653,7 @@ int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o, uint32_t wa
 				    cidr);
 			goto out;
 		}
-		if (!addr_free(&d, want, &holder)) {
+		if (!addr_free(&d, want, &holder) && !owner_eq(&holder, o)) {
 			r = err_set(e, EADDRINUSE, "ipam %s: %s is leased to %s", n->name, buf,
 				    owner_str(&holder, ob, sizeof(ob)));
 			goto out;

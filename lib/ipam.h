@@ -76,8 +76,9 @@ int ipam_pid_start(pid_t pid, uint64_t *start);
 int ipam_parse_stat(const char *text, char *state, uint64_t *start);
 
 /* State operations; each holds the network's lock. */
-/* Leases an address to o: want when not 0 (EADDRINUSE when a live owner
- * holds it), else the next free one after the last handed out. */
+/* Leases an address to o: want when not 0 (EADDRINUSE when another live
+ * owner holds it; asking again for one's own is fine), else the next free
+ * one after the last handed out. */
 int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o,
 	       uint32_t want, uint32_t *addr, struct err *e);
 /* Removes the lease of addr (when not 0) and/or every lease of o (when not

@@ -172,7 +172,14 @@ test_subnet_remembered_and_guarded() {
 	ns ipam alloc keep --subnet 10.86.0.0/24 --owner "pid:$OWNER" >/dev/null
 	expect_eq "remembered" "$(ns ipam alloc keep --owner "pid:$OWNER")" 10.86.0.3/24
 	expect_rc 125 ns ipam alloc keep --subnet 10.87.0.0/24 --owner "pid:$OWNER"
+	expect_eq "asked-for address" "$(ns ipam alloc keep --ip 10.86.0.9 --owner sandbox:k1)" 10.86.0.9/24
+	expect_eq "asked again by its owner" "$(ns ipam alloc keep --ip 10.86.0.9 --owner sandbox:k1)" \
+		10.86.0.9/24
+	mkdir -p "$CORRAL_ROOT/sandboxes/k1"
+	expect_rc 125 ns ipam alloc keep --ip 10.86.0.9 --owner "pid:$OWNER"
+	rmdir "$CORRAL_ROOT/sandboxes/k1"
 	ns ipam release keep --owner "pid:$OWNER"
+	ns ipam release keep --owner sandbox:k1
 	expect_eq "moves when empty" "$(ns ipam alloc keep --subnet 10.87.0.0/24 --owner "pid:$OWNER")" \
 		10.87.0.2/24
 }
