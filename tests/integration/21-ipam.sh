@@ -85,6 +85,14 @@ test_recycled_pid_not_owner() {
 	expect_eq "listed as gone" "$(ns ipam list recyc | cut -f3)" gone
 	expect_eq "reclaimed" "$(ns ipam alloc recyc --owner "pid:$OWNER")" 10.80.0.2/30
 	expect_eq "listed as live" "$(ns ipam list recyc | cut -f3)" live
+	# the very pid and start time, but recorded in another boot
+	start=$(sed 's/.*) //' "/proc/$OWNER/stat" | cut -d' ' -f20)
+	printf 'pid %s %s\nboot 00000000-0000-4000-8000-000000000000\n' "$OWNER" "$start" \
+		>"$CORRAL_ROOT/ipam/recyc/10.80.0.2"
+	expect_eq "another boot's lease" "$(ns ipam list recyc | cut -f3)" gone
+	printf 'pid %s %s\nboot %s\n' "$OWNER" "$start" "$(cat /proc/sys/kernel/random/boot_id)" \
+		>"$CORRAL_ROOT/ipam/recyc/10.80.0.2"
+	expect_eq "this boot's lease" "$(ns ipam list recyc | cut -f3)" live
 }
 
 test_wraps_around_live_leases() {
@@ -187,7 +195,7 @@ test_subnet_remembered_and_guarded() {
 t "ipam: 50 racing allocators get 50 distinct addresses" test_race_50_distinct
 t "ipam: 50 racing allocators on 29 free addresses: 29 distinct, 21 refused" test_race_more_than_room
 t "ipam: the lease of a dead pid is reclaimed" test_dead_pid_reclaimed
-t "ipam: a recycled pid (other start time) is not the owner" test_recycled_pid_not_owner
+t "ipam: a recycled pid (other start time or boot) is not the owner" test_recycled_pid_not_owner
 t "ipam: allocation wraps around without handing out a live address" test_wraps_around_live_leases
 t "ipam: junk in the state dir is ignored or reclaimed, never followed" test_junk_in_state_dir
 t "ipam: sandbox owners, release by owner, gc" test_sandbox_owner_and_gc
