@@ -14,8 +14,9 @@
  *   route add|del default|PREFIX [via GW] [dev DEV] [netns NS]
  *   nat add SUBNET bridge BR [network NET]
  *                         masquerade SUBNET leaving through any link but BR,
- *                         accept BR's forwarding (nftables table `corral`);
- *                         adding what is there changes nothing
+ *                         accept BR's forwarding (nftables table `corral`,
+ *                         and first in each forward chain whose policy is
+ *                         drop); adding what is there changes nothing
  *   nat del SUBNET bridge BR [network NET]
  *                         removes the network's rules (NET defaults to BR)
  *   nat list              network, subnet and bridge of each NAT'd network
@@ -29,7 +30,7 @@
  *
  *   Lease owners (O): sandbox:ID (alive while its state dir exists) or
  *   pid:PID (that process, told apart from a recycled pid by its start
- *   time). Without --owner the lease belongs to the calling process's
+ *   time and the boot id). Without --owner the lease belongs to the calling process's
  *   parent (the shell that ran netsetup). State: $CORRAL_ROOT/ipam
  *   (default /run/corral/ipam).
  *
