@@ -160,7 +160,8 @@ static int parse(struct nsenter_opts *o, int argc, char **argv)
 			break;
 		case 't': {
 			uint64_t v;
-			if (parse_u64(optarg, 1, INT_MAX, &v, NULL) < 0)
+			/* 0 is accepted as util-linux does: no target. */
+			if (parse_u64(optarg, 0, INT_MAX, &v, NULL) < 0)
 				return fail(EXIT_NSENTER, "failed to parse pid: '%s'", optarg);
 			o->target = (pid_t)v;
 			break;
@@ -212,7 +213,10 @@ static int parse(struct nsenter_opts *o, int argc, char **argv)
 				msg("option requires an argument -- '%c'", optopt);
 			return bad_usage();
 		default:
-			if (!strncmp(argv[at], "--", 2))
+			if (!strncmp(argv[at], "--", 2) && optopt)
+				msg("option '%.*s' doesn't allow an argument",
+				    (int)strcspn(argv[at], "="), argv[at]);
+			else if (!strncmp(argv[at], "--", 2))
 				msg("unrecognized option '%s'", argv[at]);
 			else
 				msg("invalid option -- '%c'", optopt);
