@@ -390,8 +390,23 @@ int cgroup_create(const char *name, const struct cgroup_limits *l,
 		  struct cgroup *cg, struct err *e)
 {
 	struct cgroup_layout lay;
+
+	memset(cg, 0, sizeof(*cg));
+	if (!valid_name(name, CGROUP_NAME_MAX))
+		return err_set(e, EINVAL, "bad cgroup name '%s'", name);
+	if (!l->memory && !l->pids && !l->cpu_quota) {
+		memcpy(cg->name, name, strlen(name) + 1);
+		return 0;
+	}
+	int r = cgroup_layout_read(&lay, e);
+	return r < 0 ? r : cgroup_create_in(&lay, name, l, cg, e);
+}
+
+int cgroup_create_in(const struct cgroup_layout *lay, const char *name,
+		     const struct cgroup_limits *l, struct cgroup *cg, struct err *e)
+{
 	unsigned want = 0;
-	int r, made = 0;
+	int r = 0, made = 0;
 
 	memset(cg, 0, sizeof(*cg));
 	if (!valid_name(name, CGROUP_NAME_MAX))
@@ -403,19 +418,15 @@ int cgroup_create(const char *name, const struct cgroup_limits *l,
 		want |= 1u << CG_PIDS;
 	if (l->cpu_quota)
 		want |= 1u << CG_CPU;
-	if (!want)
-		return 0;
-	if ((r = cgroup_layout_read(&lay, e)) < 0)
-		return r;
 	for (int c = 0; c < CG_NCTRL; c++)
-		if ((want & (1u << c)) && (r = add_dir(cg, &lay, c, e)) < 0)
+		if ((want & (1u << c)) && (r = add_dir(cg, lay, c, e)) < 0)
 			goto fail;
 
 	for (made = 0; made < cg->ndirs; made++) {
 		struct cgroup_dir *d = &cg->dir[made];
 		char parent[sizeof(d->path)];
 		parent_of(d, parent, sizeof(parent));
-		if (d->v2 && (r = v2_enable(lay.v2, d->ctrls, 1, e)) < 0)
+		if (d->v2 && (r = v2_enable(lay->v2, d->ctrls, 1, e)) < 0)
 			goto fail;
 		if ((r = mkdir_ok(parent, 1, e)) < 0)
 			goto fail;

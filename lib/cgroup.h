@@ -64,6 +64,9 @@ struct cgroup {
  * nothing is left behind. */
 int cgroup_create(const char *name, const struct cgroup_limits *l,
 		  struct cgroup *cg, struct err *e);
+/* The same within a given layout. */
+int cgroup_create_in(const struct cgroup_layout *lay, const char *name,
+		     const struct cgroup_limits *l, struct cgroup *cg, struct err *e);
 /* Finds the existing corral/NAME directories (for rm from another
  * process). -ENOENT when there is none. */
 int cgroup_open(const char *name, struct cgroup *cg, struct err *e);
