@@ -39,9 +39,27 @@ build/gen/%.json.h: configs/%.json
 	  od -An -v -tx1 $< | sed 's/^ *//; s/ *$$//; s/ \+/,0x/g; s/^/0x/; s/$$/,/'; \
 	  echo "0 };"; } > $@.tmp && mv $@.tmp $@
 
+# The built-in seccomp profile, compiled to BPF here once: libseccomp needs
+# ~30 ms for it, more than the start-up budget of `corral run`.
+GEN += build/gen/seccomp-default.bpf.h
+SECCOMP_BPF_SRC := tools/seccomp-bpf.c lib/seccomp.c lib/json.c lib/caps.c lib/util.c
+build/gen/seccomp-default.bpf.h: $(SECCOMP_BPF_SRC) lib/seccomp.h build/gen/seccomp-default.json.h | $(DEPS)/.ok
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -DSECCOMP_NO_PRECOMPILED -static -o build/gen/seccomp-bpf \
+		$(SECCOMP_BPF_SRC) $(DEPS)/lib/libseccomp.a
+	build/gen/seccomp-bpf > $@.tmp && mv $@.tmp $@
+
 build/obj/%.o: %.c $(GEN) | $(DEPS)/.ok
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DCORRAL_VERSION='"$(VERSION)"' -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+# Only main.c sees the version, and only a new version rebuilds it.
+build/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define CORRAL_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+build/obj/applets/main.o: build/gen/version.h
+FORCE:
 
 build/lib.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
@@ -61,10 +79,12 @@ unit: $(UNIT_BIN)
 integration: corral
 
 check: corral $(UNIT_BIN) $(TOOL_BIN)
+	sh tests/deps.sh
 	CORRAL=$(CURDIR)/corral tests/run
 
 size: corral
-	sh tools/size.sh
+	CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' APPLET_OBJ='$(APPLET_OBJ)' \
+	LIBS='$(LIBS)' sh tools/size.sh
 
 bench: corral $(TOOL_BIN)
 	sh tools/bench.sh

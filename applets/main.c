@@ -7,12 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "applets.h"
 
-#ifndef CORRAL_VERSION
-#define CORRAL_VERSION "dev"
-#endif
+#include "version.h"
 
 const struct applet applet_table[] = {
 #define APPLET(n, s, h) { #n, n##_main, s, h },
@@ -105,6 +104,8 @@ static int install(const char *dir)
 		return EXIT_CORRAL;
 	}
 	self[n] = 0;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return fail(EXIT_CORRAL, "--install: %s: %s", dir, strerror(errno));
 	for (const struct applet *a = applet_table; a->name; a++) {
 		if (snprintf(link, sizeof(link), "%s/%s", dir, a->name) >= (int)sizeof(link))
 			return fail(EXIT_CORRAL, "--install: path too long");

@@ -79,7 +79,7 @@ int parse_size(const char *s, uint64_t *out, struct err *e)
 		num[--n] = 0;
 	uint64_t v;
 	if (parse_u64(num, 0, UINT64_MAX >> shift, &v, NULL) < 0)
-		return err_set(e, EINVAL, "bad size '%s' (want N, Nk, Nm or Ng)", s);
+		return err_set(e, EINVAL, "bad size '%s' (want N, Nk, Nm, Ng or Nt)", s);
 	*out = v << shift;
 	return 0;
 }
@@ -128,20 +128,23 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct err 
 	if (fd < 0)
 		return err_sys(e, errno, "%s", path);
 
-	size_t cap = 4096, n = 0;
+	/* Room for one byte past max, to tell "exactly max" from "larger". */
+	if (max > SIZE_MAX / 4)
+		max = SIZE_MAX / 4;
+	size_t cap = max < 4096 ? max + 1 : 4096, n = 0;
 	char *buf = malloc(cap + 1);
 	if (!buf) {
 		close(fd);
 		return err_set(e, ENOMEM, "%s: out of memory", path);
 	}
 	for (;;) {
+		if (n > max) {
+			free(buf);
+			close(fd);
+			return err_set(e, EFBIG, "%s: larger than %zu bytes", path, max);
+		}
 		if (n == cap) {
-			if (cap >= max) {
-				free(buf);
-				close(fd);
-				return err_set(e, EFBIG, "%s: larger than %zu bytes", path, max);
-			}
-			cap = cap * 2 > max ? max : cap * 2;
+			cap = cap * 2 > max ? max + 1 : cap * 2;
 			char *nb = realloc(buf, cap + 1);
 			if (!nb) {
 				free(buf);

@@ -5,6 +5,7 @@
 #   fail MSG                  inside a test: print a diagnostic and fail
 #   need_root                 skip the whole file unless root
 CORRAL=${CORRAL:-./corral}
+case $CORRAL in /*) ;; *) CORRAL=$(cd "$(dirname "$CORRAL")" && pwd)/$(basename "$CORRAL") ;; esac
 T_TMP=$(mktemp -d /tmp/crtest.XXXXXX)
 trap 'rm -rf "$T_TMP"' EXIT
 

@@ -1,0 +1,406 @@
+/* run - run one command in fresh namespaces
+ *
+ * usage: corral run [OPTIONS] [--] CMD [ARG...]
+ *
+ * Runs CMD with its own mount, PID, UTS, IPC and network namespaces. The
+ * root is the host's / (or --root DIR), read-only under a writable tmpfs
+ * overlay: writes succeed inside and vanish at exit. The sandbox has its own
+ * /proc, a read-only /sys and a minimal /dev; corral's init is PID 1, reaps
+ * zombies and forwards signals. Exit status: the command's, 128+N if it
+ * died of signal N, 125 if corral failed, 126 if CMD cannot be executed,
+ * 127 if it was not found.
+ *
+ * Root and mounts:
+ *   --root DIR            lower directory of the overlay (default /)
+ *   --overlay-size SIZE   cap of the writable tmpfs (default 256m)
+ *   --bind SRC[:DST[:ro]] bind-mount a host path (DST defaults to SRC)
+ *   --ro-bind SRC[:DST]   same, read-only
+ *   --tmpfs DST           a fresh tmpfs at DST
+ * Process:
+ *   --cwd DIR             working directory (default: the caller's, or /)
+ *   --env K=V             set a variable (repeatable)
+ *   --clear-env           start from an empty environment
+ *   --hostname NAME       hostname inside (default: the host's)
+ *   --preserve-fds N      also pass fds 3..3+N-1 to CMD
+ * Network:
+ *   --net none            own network namespace with lo up (default)
+ *   --net host            the host's network namespace
+ * Security:
+ *   --cap-add CAP         add a capability to Docker's default set (or ALL)
+ *   --cap-drop CAP        drop one (or ALL)
+ *   --seccomp FILE        a Docker/OCI seccomp profile (default: built in)
+ *   --seccomp unconfined  no seccomp filter
+ * Other:
+ *   --no-pivot            use MS_MOVE + chroot instead of pivot_root
+ *   --debug               say what corral does on stderr
+ *   -h, --help            this text
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+
+#include "applets.h"
+#include "caps.h"
+#include "json.h"
+#include "mount.h"
+#include "nl.h"
+#include "proc.h"
+#include "rtnl.h"
+#include "seccomp.h"
+#include "util.h"
+
+#define DEFAULT_OVERLAY_SIZE (256ull << 20)
+#define MAX_MOUNTS 64
+#define MAX_ENV 256
+
+enum net_mode { NET_NONE, NET_HOST };
+
+struct run_opts {
+	struct rootfs root;
+	struct mount_op mounts[MAX_MOUNTS];
+	const char *cwd;
+	bool cwd_given;
+	const char *set_env[MAX_ENV];
+	size_t nset_env;
+	bool clear_env;
+	const char *hostname;
+	enum net_mode net;
+	unsigned preserve_fds;
+	uint64_t caps;			/* what CMD keeps */
+	const char *seccomp;		/* a profile path, "unconfined", or NULL */
+	struct sc_filter *filter;
+	bool debug;
+	char **argv;
+};
+
+extern char **environ;
+
+static int add_mount(struct run_opts *o, enum mount_kind kind, char *spec, bool ro)
+{
+	struct err e = { 0 };
+	if (o->root.nops == MAX_MOUNTS)
+		return fail(EXIT_CORRAL, "too many mounts (at most %d)", MAX_MOUNTS);
+	if (mount_op_parse(spec, kind, ro, &o->mounts[o->root.nops], &e) < 0)
+		return fail_err(&e);
+	o->root.nops++;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct run_opts *o)
+{
+	enum { O_ROOT = 256, O_OVL, O_BIND, O_ROBIND, O_TMPFS, O_CWD, O_ENV, O_CLEARENV,
+	       O_HOST, O_NET, O_PFDS, O_DEBUG, O_NOPIVOT, O_CAPADD, O_CAPDROP, O_SECCOMP };
+	static const struct option lo[] = {
+		{ "root", 1, 0, O_ROOT }, { "overlay-size", 1, 0, O_OVL },
+		{ "bind", 1, 0, O_BIND }, { "ro-bind", 1, 0, O_ROBIND },
+		{ "tmpfs", 1, 0, O_TMPFS }, { "cwd", 1, 0, O_CWD },
+		{ "env", 1, 0, O_ENV }, { "clear-env", 0, 0, O_CLEARENV },
+		{ "hostname", 1, 0, O_HOST }, { "net", 1, 0, O_NET },
+		{ "preserve-fds", 1, 0, O_PFDS }, { "debug", 0, 0, O_DEBUG },
+		{ "no-pivot", 0, 0, O_NOPIVOT }, { "cap-add", 1, 0, O_CAPADD },
+		{ "cap-drop", 1, 0, O_CAPDROP }, { "seccomp", 1, 0, O_SECCOMP },
+		{ "help", 0, 0, 'h' },
+		{ 0 }
+	};
+	struct err e = { 0 };
+	uint64_t v;
+	int c;
+
+	o->root.lower = "/";
+	o->root.upper_size = DEFAULT_OVERLAY_SIZE;
+	o->root.ops = o->mounts;
+	o->root.sysfs = true;
+	o->caps = caps_default;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		int r = 0;
+		switch (c) {
+		case 'h':
+			return usage(0), -1;
+		case O_ROOT:
+			o->root.lower = optarg;
+			break;
+		case O_OVL:
+			if (parse_size(optarg, &v, &e) < 0 || v < 4096)
+				return fail(EXIT_CORRAL, "bad --overlay-size '%s' (want e.g. 64m, at least 4k)", optarg);
+			o->root.upper_size = v;
+			break;
+		case O_BIND:
+		case O_ROBIND:
+			r = add_mount(o, MOUNT_BIND, optarg, c == O_ROBIND);
+			break;
+		case O_TMPFS:
+			r = add_mount(o, MOUNT_TMPFS, optarg, false);
+			break;
+		case O_CWD:
+			if (optarg[0] != '/')
+				return fail(EXIT_CORRAL, "--cwd '%s' must be an absolute path", optarg);
+			o->cwd = optarg;
+			o->cwd_given = true;
+			break;
+		case O_ENV: {
+			const char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				return fail(EXIT_CORRAL, "bad --env '%s' (want K=V)", optarg);
+			if (o->nset_env == MAX_ENV)
+				return fail(EXIT_CORRAL, "too many --env (at most %d)", MAX_ENV);
+			o->set_env[o->nset_env++] = optarg;
+			break;
+		}
+		case O_CLEARENV:
+			o->clear_env = true;
+			break;
+		case O_HOST:
+			if (!valid_hostname(optarg))
+				return fail(EXIT_CORRAL, "bad --hostname '%s'", optarg);
+			o->hostname = optarg;
+			break;
+		case O_NET:
+			if (!strcmp(optarg, "none"))
+				o->net = NET_NONE;
+			else if (!strcmp(optarg, "host"))
+				o->net = NET_HOST;
+			else if (!strcmp(optarg, "nat") || !strncmp(optarg, "sandbox:", 8))
+				return fail(EXIT_CORRAL, "--net %s is not available in this build", optarg);
+			else
+				return fail(EXIT_CORRAL, "bad --net '%s' (want none or host)", optarg);
+			break;
+		case O_PFDS:
+			if (parse_u64(optarg, 0, 4096, &v, &e) < 0)
+				return fail(EXIT_CORRAL, "bad --preserve-fds: %s", e.msg);
+			o->preserve_fds = (unsigned)v;
+			break;
+		case O_DEBUG:
+			o->debug = true;
+			break;
+		case O_NOPIVOT:
+			o->root.no_pivot = true;
+			break;
+		case O_CAPADD:
+		case O_CAPDROP: {
+			uint64_t set;
+			if (caps_parse(optarg, &set, &e) < 0)
+				return fail(EXIT_CORRAL, "--%s: %s", c == O_CAPADD ? "cap-add" : "cap-drop", e.msg);
+			/* ALL means all that we hold: a bounding set may lack some. */
+			uint64_t held;
+			if (set == caps_all && caps_get(NULL, &held, NULL, &e) == 0)
+				set &= held;
+			o->caps = c == O_CAPADD ? o->caps | set : o->caps & ~set;
+			break;
+		}
+		case O_SECCOMP:
+			o->seccomp = optarg;
+			break;
+		default:
+			if (optopt)
+				return fail(EXIT_CORRAL, "unknown or incomplete option -%c; see --help", optopt);
+			return fail(EXIT_CORRAL, "unknown or incomplete option '%s'; see --help",
+				    argv[optind - 1]);
+		}
+		if (r)
+			return r;
+	}
+	if (optind >= argc)
+		return fail(EXIT_CORRAL, "no command given; see --help");
+	o->argv = argv + optind;
+	return 0;
+}
+
+/* The environment CMD gets: ours (unless --clear-env) with --env applied. */
+static char **build_env(const struct run_opts *o)
+{
+	size_t n = 0;
+	if (!o->clear_env)
+		while (environ[n])
+			n++;
+	char **env = calloc(n + o->nset_env + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		env[k++] = environ[i];
+	for (size_t i = 0; i < o->nset_env; i++) {
+		size_t kl = (size_t)(strchr(o->set_env[i], '=') - o->set_env[i]) + 1;
+		size_t j;
+		for (j = 0; j < k; j++)
+			if (!strncmp(env[j], o->set_env[i], kl))
+				break;
+		env[j] = (char *)o->set_env[i];
+		if (j == k)
+			k++;
+	}
+	env[k] = NULL;
+	return env;
+}
+
+static int close_fds_from(unsigned first)
+{
+	if (syscall(SYS_close_range, first, ~0u, 0) == 0)
+		return 0;
+	for (int fd = (int)first; fd < 65536; fd++)
+		close(fd);
+	return 0;
+}
+
+/* In the command's process, after the root switch: the last steps before
+ * exec, in the order that keeps each one possible. Never returns. */
+static void exec_command(const struct run_opts *o, char **env, const sigset_t *mask)
+{
+	char where[PATH_MAX];
+
+	if (o->cwd && chdir(o->cwd) < 0) {
+		if (o->cwd_given) {
+			msg("--cwd %s: %s", o->cwd, strerror(errno));
+			_exit(EXIT_CORRAL);
+		}
+		if (chdir("/") < 0)
+			_exit(EXIT_CORRAL);
+	}
+	/* A cwd reached through a passed fd can sit outside the root; the
+	 * kernel then prefixes it with "(unreachable)" (CVE-2024-21626). */
+	if (syscall(SYS_getcwd, where, sizeof(where)) < 0 || where[0] != '/') {
+		msg("--cwd %s: outside the sandbox's root", o->cwd);
+		_exit(EXIT_CORRAL);
+	}
+	for (unsigned fd = 3; fd < 3 + o->preserve_fds; fd++)
+		fcntl((int)fd, F_SETFD, 0);
+	/* no_new_privs, then the capabilities (dropping the bounding set needs
+	 * CAP_SETPCAP, still held), then seccomp last: it may deny the rest. */
+	struct err e = { 0 };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		msg("no_new_privs: %s", strerror(errno));
+		_exit(EXIT_CORRAL);
+	}
+	if (caps_apply(o->caps, &e) < 0 || (o->filter && seccomp_apply(o->filter, &e) < 0))
+		_exit(fail_err(&e));
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	environ = env;
+	execvp(o->argv[0], o->argv);
+	int saved = errno;
+	msg("%s: %s", o->argv[0], saved == ENOENT ? "command not found" : strerror(saved));
+	_exit(saved == ENOENT ? EXIT_NOENT : EXIT_NOEXEC);
+}
+
+/* PID 1 of the sandbox: builds the root, starts the command, reaps and
+ * forwards until the command exits. Never returns. */
+static void sandbox_init(const struct run_opts *o, char **env, const sigset_t *mask, int syncfd)
+{
+	struct err e = { 0 };
+	char go;
+	enum root_switch how;
+
+	/* Die with corral; and if corral is gone already, the pipe says so. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (read(syncfd, &go, 1) != 1)
+		_exit(EXIT_CORRAL);
+	/* Nothing of the caller's but stdio and --preserve-fds goes further. */
+	close_fds_from(3 + o->preserve_fds);
+	/* Keeps /proc/1/exe (corral's binary) out of reach of the sandbox. */
+	prctl(PR_SET_DUMPABLE, 0);
+
+	if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0)
+		_exit(fail(EXIT_CORRAL, "sethostname: %s", strerror(errno)));
+	if (o->net == NET_NONE) {
+		struct nl nl;
+		if (nl_open(&nl, NETLINK_ROUTE, &e) < 0 || rtnl_link_up(&nl, 1, &e) < 0)
+			_exit(fail_err(&e));
+		nl_close(&nl);
+	}
+	if (rootfs_open_sources((struct rootfs *)&o->root, &e) < 0 ||
+	    rootfs_enter(&o->root, &how, &e) < 0)
+		_exit(fail_err(&e));
+	if (o->debug)
+		msg("root: %s", how == ROOT_PIVOT ? "pivot_root" : "MS_MOVE + chroot (pivot_root not possible)");
+	/* Without pivot_root the old root is still there, above the chroot:
+	 * CAP_SYS_CHROOT would be the classic way out. */
+	if (how == ROOT_CHROOT)
+		((struct run_opts *)o)->caps &= ~CAP_BIT(CAP_SYS_CHROOT);
+
+	pid_t cmd = fork();
+	if (cmd < 0)
+		_exit(fail(EXIT_CORRAL, "fork: %s", strerror(errno)));
+	if (cmd == 0)
+		exec_command(o, env, mask);
+	close_fds_from(3);
+	_exit(proc_exit_code(proc_supervise(cmd, 1)));
+}
+
+/* Compiled before any namespace exists: a bad profile changes nothing. */
+static int prepare_seccomp(struct run_opts *o, struct err *e)
+{
+	if (o->seccomp && !strcmp(o->seccomp, "unconfined"))
+		return 0;
+	size_t len;
+	char *text = NULL;
+	const char *json = seccomp_default_profile(&len);
+	int r = 0;
+	if (o->seccomp) {
+		r = read_file(o->seccomp, JSON_MAX_SIZE, &text, &len, e);
+		json = text;
+	}
+	if (r == 0)
+		r = seccomp_prepare(json, len, o->caps, &o->filter, e);
+	if (r < 0 && o->seccomp) {
+		struct err why = *e;
+		err_set(e, why.code, "--seccomp %s: %s", o->seccomp, why.msg);
+	}
+	free(text);
+	return r;
+}
+
+int run_main(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	struct err e = { 0 };
+	char cwd[PATH_MAX];
+	int r = parse(argc, argv, &o);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	if (geteuid() != 0)
+		return fail(EXIT_CORRAL, "needs root (CAP_SYS_ADMIN) to create namespaces and mounts");
+	if (rootfs_validate(&o.root, &e) < 0)
+		return fail_err(&e);
+	if (prepare_seccomp(&o, &e) < 0)
+		return fail_err(&e);
+	if (!o.cwd)
+		o.cwd = getcwd(cwd, sizeof(cwd)) ? cwd : "/";
+	char **env = build_env(&o);
+	if (!env)
+		return fail(EXIT_CORRAL, "out of memory");
+
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return fail(EXIT_CORRAL, "pipe: %s", strerror(errno));
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (o.net == NET_NONE)
+		flags |= CLONE_NEWNET;
+
+	sigset_t mask;
+	proc_block_signals(&mask);
+	pid_t init = proc_clone(flags);
+	if (init < 0)
+		return fail(EXIT_CORRAL, "clone: %s", strerror(errno));
+	if (init == 0) {
+		close(sync[1]);
+		sandbox_init(&o, env, &mask, sync[0]);
+	}
+	close(sync[0]);
+	if (write(sync[1], "g", 1) != 1)
+		return fail(EXIT_CORRAL, "sync: %s", strerror(errno));
+	close(sync[1]);
+	return proc_exit_code(proc_supervise(init, 0));
+}

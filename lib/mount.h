@@ -1,0 +1,50 @@
+/* The sandbox's root: a read-only lower directory under a writable tmpfs
+ * overlay, its own /proc, /sys and a minimal /dev, the user's extra mounts
+ * in argv order, Docker's masked paths, then pivot_root (or, where / cannot
+ * be pivoted, MS_MOVE + chroot). Runs inside a fresh mount namespace. */
+#ifndef CORRAL_MOUNT_H
+#define CORRAL_MOUNT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include "err.h"
+
+enum mount_kind { MOUNT_BIND, MOUNT_TMPFS };
+
+struct mount_op {
+	enum mount_kind kind;
+	const char *src;	/* bind: host path */
+	const char *dst;	/* path inside the sandbox */
+	bool ro;
+	int fd;			/* bind: the cloned source tree (rootfs_open_sources) */
+};
+
+struct rootfs {
+	const char *lower;	/* absolute, canonical */
+	uint64_t upper_size;	/* bytes of the writable tmpfs */
+	struct mount_op *ops;
+	size_t nops;
+	bool no_pivot;		/* force the MS_MOVE + chroot path */
+	bool sysfs;		/* mount a read-only /sys */
+	const char *files_dir;	/* optional: files to bind read-only into /etc */
+};
+
+enum root_switch { ROOT_PIVOT = 1, ROOT_CHROOT = 2 };
+
+/* Parses a --bind spec "SRC[:DST[:ro|rw]]" (DST defaults to SRC) or a
+ * --tmpfs target "DST" in place (spec is split with NULs); ro forces
+ * read-only. Targets must be absolute. */
+int mount_op_parse(char *spec, enum mount_kind kind, bool ro, struct mount_op *m, struct err *e);
+
+/* Checks what can be checked before any namespace exists: lower is a
+ * directory usable as an overlay lower, bind sources exist, targets are
+ * absolute. Canonicalizes paths in place (strings are malloc'd). */
+int rootfs_validate(struct rootfs *r, struct err *e);
+/* Clones every bind source (open_tree) while the host tree is still in
+ * view; call in the new mount namespace before rootfs_enter. */
+int rootfs_open_sources(struct rootfs *r, struct err *e);
+/* Builds the new root and switches into it; *how says which way. */
+int rootfs_enter(const struct rootfs *r, enum root_switch *how, struct err *e);
+
+#endif

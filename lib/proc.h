@@ -1,0 +1,27 @@
+/* Processes: clone into namespaces, the init that reaps and forwards
+ * signals, and exit-status mapping. */
+#ifndef CORRAL_PROC_H
+#define CORRAL_PROC_H
+
+#include <signal.h>
+#include <sys/types.h>
+#include "err.h"
+
+/* fork() with namespace flags (CLONE_NEW*); returns like fork. */
+pid_t proc_clone(unsigned long flags);
+/* The shell's convention: exit code, or 128+N after death by signal N. */
+int proc_exit_code(int wstatus);
+/* Blocks every catchable signal (so they queue for proc_supervise) and
+ * saves the old mask in old. */
+void proc_block_signals(sigset_t *old);
+/* Waits for child, forwarding every catchable signal sent to us by another
+ * process (si_code <= 0) to it; a terminal's signals (SI_KERNEL) already
+ * reached the whole process group. When reap_all, also reaps every other
+ * child (we are an init) and, once child is gone, returns at once. Returns
+ * the child's wait status. */
+int proc_supervise(pid_t child, int reap_all);
+/* Start time of pid in clock ticks since boot (field 22 of stat), 0 if
+ * gone: with the pid, it names a process without the reuse race. */
+unsigned long long proc_start_time(pid_t pid);
+
+#endif

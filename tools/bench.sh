@@ -1,0 +1,137 @@
+#!/bin/sh
+# make bench: start-up cost of corral against the floor programs and its
+# peers. Each section is a function section_NAME that hands its commands to
+# the one shared driver, bench(); BENCH_SECTIONS picks sections (default:
+# all), BENCH_N the runs per command (default 200).
+set -eu
+cd "$(dirname "$0")/.."
+
+B=build/bench
+DRIVER=build/tools/benchrun
+FLOOR=build/tools/floor
+CORRAL=${CORRAL:-./corral}
+SECTIONS=${BENCH_SECTIONS:-start}
+export BENCH_N="${BENCH_N:-200}"
+
+say() { printf '%s\n' "$*"; }
+
+# need COMMAND PACKAGE: installs PACKAGE when COMMAND is missing.
+need() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	say "bench: installing $2 (for $1)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null
+}
+
+has_applet() { "$CORRAL" --list 2>/dev/null | grep -q "^$1 "; }
+
+# crun 1.8 refuses hybrid cgroups when cgroup2 holds any controller ("cgroups
+# in hybrid mode not supported, drop all controllers from cgroupv2"), even
+# with --cgroup-manager=disabled. Rather than touch the host's cgroups, the
+# driver then runs in a private mount namespace with the cgroup2 mount
+# unmounted, where crun sees a plain cgroup v1 host.
+hybrid_cgroups() {
+	[ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = tmpfs ] &&
+		[ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] &&
+		[ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]
+}
+
+# bench SECTION REF [-c] NAME=COMMAND...: runs the driver (round-robin,
+# $BENCH_N each) and keeps "NAME WALL_MS CPU_MS" lines in $B/SECTION.txt.
+# -c: hide hybrid cgroup2 from the commands (see hybrid_cgroups).
+bench() {
+	section=$1 ref=$2
+	shift 2
+	wrap=
+	if [ "${1:-}" = -c ]; then
+		shift
+		if hybrid_cgroups; then
+			wrap=cgroup1
+			say "(hybrid cgroups: running in a mount namespace without /sys/fs/cgroup/unified)"
+		fi
+	fi
+	if [ -n "$wrap" ]; then
+		unshare -m --propagation private sh -c \
+			'umount -l /sys/fs/cgroup/unified && exec "$@"' sh \
+			"$DRIVER" -r "$ref" -o "$B/$section.txt" "$@"
+	else
+		"$DRIVER" -r "$ref" -o "$B/$section.txt" "$@"
+	fi
+}
+
+# ms NAME SECTION: the median wall time of NAME, empty if it did not run.
+ms() { awk -v n="$1" '$1 == n { print $2 }' "$B/$2.txt"; }
+
+# target SECTION WHAT BASE LIMIT: "WHAT <= LIMIT x BASE: met/missed".
+target() {
+	a=$(ms "$2" "$1") b=$(ms "$3" "$1")
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		printf '  %-28s %s\n' "$2 <= $4 x $3:" "not measured (${a:+$3}${a:-$2} did not run)"
+		return
+	fi
+	awk -v a="$a" -v b="$b" -v l="$4" -v w="$2 <= $4 x $3:" 'BEGIN {
+		printf "  %-28s %.2fx  %s\n", w, a / b, (a / b <= l) ? "met" : "missed" }'
+}
+
+# The crun bundle: a busybox-static rootfs whose /bin/true is busybox, and
+# the config of `crun spec` changed to run `true` with no terminal and a
+# read-only root. Made once.
+crun_bundle() {
+	d=$B/crun
+	[ -f "$d/config.json" ] && [ -x "$d/rootfs/bin/busybox" ] && return 0
+	[ -x /bin/busybox ] && dpkg -s busybox-static >/dev/null 2>&1 ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q busybox-static >/dev/null
+	rm -rf "$d"
+	mkdir -p "$d/rootfs/bin" "$d/rootfs/proc" "$d/rootfs/dev" "$d/rootfs/sys"
+	cp /bin/busybox "$d/rootfs/bin/busybox"
+	ln -s busybox "$d/rootfs/bin/true"
+	(cd "$d" && crun spec)
+	sed -i -e 's/"terminal": true/"terminal": false/' \
+		-e 's/^\([[:space:]]*\)"sh"$/\1"true"/' \
+		-e 's/"readonly": false/"readonly": true/' "$d/config.json"
+	grep -q '"terminal": false' "$d/config.json" &&
+		grep -q '^[[:space:]]*"true"$' "$d/config.json" &&
+		grep -q '"readonly": true' "$d/config.json" ||
+		{ say "bench: could not edit $d/config.json"; rm -f "$d/config.json"; return 1; }
+}
+
+# Section: a sandbox that runs /bin/true, from exec to exit.
+section_start() {
+	say "== start: a sandbox that runs /bin/true (ms per start) =="
+	need bwrap bubblewrap
+	need crun crun
+	need unshare util-linux
+	crun_bundle
+	set -- "floor=$FLOOR" "floor-bare=$FLOOR -b"
+	if has_applet run; then
+		set -- "corral=$CORRAL run -- true" "$@"
+	else
+		say "corral: $CORRAL has no 'run' applet yet; left out"
+	fi
+	set -- "$@" \
+		"bwrap=bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all true" \
+		"crun=crun run --bundle $B/crun corral-bench-%n" \
+		"crun-nocgroup=crun --cgroup-manager=disabled run --bundle $B/crun corral-bench-%n" \
+		"unshare=unshare -mpfiun --mount-proc true"
+	bench start floor -c "$@"
+	say
+	say "floor: clone(NEWNS|NEWPID|NEWUTS|NEWIPC|NEWNET), tmpfs upper, overlay of /,"
+	say "  /proc, /dev, pivot_root, exec; floor-bare: the clone and exec only."
+	say "crun-nocgroup: crun with --cgroup-manager=disabled (no cgroup of its own)."
+	say "targets:"
+	target start corral floor 1.3
+	target start corral bwrap 0.6
+	target start corral crun 0.25
+}
+
+[ "$(id -u)" -eq 0 ] || { say "bench: needs root (namespaces, mounts)"; exit 1; }
+[ -x "$DRIVER" ] && [ -x "$FLOOR" ] || { say "bench: run 'make bench' (needs $DRIVER, $FLOOR)"; exit 1; }
+mkdir -p "$B"
+say "corral $("$CORRAL" --version 2>/dev/null | sed 's/^corral //'), kernel $(uname -r)," \
+	"$(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), BENCH_N=$BENCH_N"
+say
+for s in $SECTIONS; do
+	command -v "section_$s" >/dev/null 2>&1 ||
+		{ say "bench: no section '$s' (have: $(sed -n 's/^section_\([a-z_]*\)().*/\1/p' tools/bench.sh | tr '\n' ' '))"; exit 1; }
+	"section_$s"
+	say
+done
