@@ -87,8 +87,8 @@ static int unescape(const char *s, size_t len, char *out, size_t cap)
 
 	for (size_t i = 0; i < len; i++) {
 		char ch = s[i];
-		if (ch == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
-		    s[i + 3] >= '0' && s[i + 3] <= '7') {
+		if (ch == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
 			ch = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
 			i += 3;
 		}
@@ -120,7 +120,7 @@ static int fields(const char *line, size_t len, const char **f, size_t *flen, in
 	return n;
 }
 
-static int parse_mountinfo_line(const char *line, size_t len, struct cgroup_layout *l)
+static void parse_mountinfo_line(const char *line, size_t len, struct cgroup_layout *l)
 {
 	const char *f[64];
 	size_t fl[64];
@@ -133,7 +133,7 @@ static int parse_mountinfo_line(const char *line, size_t len, struct cgroup_layo
 			break;
 		}
 	if (dash < 0 || dash + 1 >= n)
-		return 0;
+		return;
 	const char *type = f[dash + 1];
 	size_t tl = fl[dash + 1];
 	char mnt[256];
@@ -141,17 +141,16 @@ static int parse_mountinfo_line(const char *line, size_t len, struct cgroup_layo
 	if (tl == 7 && !memcmp(type, "cgroup2", 7)) {
 		if (!l->v2[0] && unescape(f[4], fl[4], mnt, sizeof(mnt)) == 0)
 			memcpy(l->v2, mnt, strlen(mnt) + 1);
-		return 0;
+		return;
 	}
 	if (!(tl == 6 && !memcmp(type, "cgroup", 6)) || dash + 3 >= n)
-		return 0;
+		return;
 	unsigned bits = ctrl_bits(f[dash + 3], fl[dash + 3]);
 	if (!bits || unescape(f[4], fl[4], mnt, sizeof(mnt)) < 0)
-		return 0;
+		return;
 	for (int c = 0; c < CG_NCTRL; c++)
 		if ((bits & (1u << c)) && !l->v1[c][0])
 			memcpy(l->v1[c], mnt, strlen(mnt) + 1);
-	return 0;
 }
 
 int cgroup_parse_layout(const char *proc_cgroup, const char *mountinfo,
