@@ -138,6 +138,13 @@ int ipam_parse_lease(const char *text, size_t len, struct ipam_owner *o)
 			if (!valid_name(r.sandbox, IPAM_NAME_MAX))
 				return -EINVAL;
 			have_sb = 1;
+		} else if (n == 5 + 36 && !memcmp(p, "boot ", 5) && have_pid && !r.boot[0]) {
+			for (size_t i = 5; i < n; i++)
+				if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f') ||
+				      p[i] == '-'))
+					return -EINVAL;
+			memcpy(r.boot, p + 5, 36);
+			r.boot[36] = 0;
 		} else if (n > 4 && !memcmp(p, "pid ", 4) && !have_pid) {
 			const char *a = p + 4, *sp = memchr(a, ' ', (size_t)(nl - a));
 			uint64_t pid, start;
@@ -162,9 +169,21 @@ int ipam_parse_lease(const char *text, size_t len, struct ipam_owner *o)
 	return 0;
 }
 
+static int valid_boot(const char *b)
+{
+	if (strlen(b) != 36)
+		return 0;
+	for (; *b; b++)
+		if (!((*b >= '0' && *b <= '9') || (*b >= 'a' && *b <= 'f') || *b == '-'))
+			return 0;
+	return 1;
+}
+
 int ipam_format_lease(const struct ipam_owner *o, char *buf, size_t n)
 {
 	int k = 0;
+	if (o->boot[0] && (!valid_boot(o->boot) || o->pid <= 0))
+		return -EINVAL;
 	switch (o->kind) {
 	case IPAM_OWNER_SANDBOX:
 		if (!valid_name(o->sandbox, IPAM_NAME_MAX))
@@ -182,6 +201,8 @@ int ipam_format_lease(const struct ipam_owner *o, char *buf, size_t n)
 	default:
 		return -EINVAL;
 	}
+	if (k > 0 && (size_t)k < n && o->boot[0])
+		k += snprintf(buf + k, n - (size_t)k, "boot %s\n", o->boot);
 	if (k < 0 || (size_t)k >= n)
 		return -ENAMETOOLONG;
 	return k;
@@ -233,6 +254,22 @@ int ipam_pid_start(pid_t pid, uint64_t *start)
 	return 0;
 }
 
+void ipam_boot_id(char out[37])
+{
+	char buf[64];
+	out[0] = 0;
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r < 36)
+		return;
+	buf[36] = 0;
+	if (valid_boot(buf))
+		memcpy(out, buf, 37);
+}
+
 int ipam_owner_pid(pid_t pid, struct ipam_owner *o, struct err *e)
 {
 	uint64_t start;
@@ -243,6 +280,7 @@ int ipam_owner_pid(pid_t pid, struct ipam_owner *o, struct err *e)
 	o->kind = IPAM_OWNER_PID;
 	o->pid = pid;
 	o->start = start;
+	ipam_boot_id(o->boot);
 	return 0;
 }
 
@@ -398,7 +436,9 @@ static int read_small(int dirfd, const char *name, char *buf, size_t cap, size_t
 	return 0;
 }
 
-static int write_atomic(int dirfd, const char *name, const char *text)
+/* temp + fsync + rename; the caller fsyncs the dir once at the end.
+ * durable 0: a hint whose loss costs nothing (no fsync of its data). */
+static int write_atomic(int dirfd, const char *name, const char *text, int durable)
 {
 	char tmp[64];
 	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name);
@@ -406,7 +446,7 @@ static int write_atomic(int dirfd, const char *name, const char *text)
 	if (fd < 0)
 		return -errno;
 	int r = write_all(fd, text, strlen(text));
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	close(fd);
 	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
@@ -415,14 +455,28 @@ static int write_atomic(int dirfd, const char *name, const char *text)
 		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
-	fsync(dirfd);
 	return 0;
+}
+
+/* The pid of o is the process it names: same boot, same start time. */
+static int pid_is(const struct ipam_owner *o)
+{
+	uint64_t start;
+	static char now[37];	/* fixed for the life of the process */
+	if (o->boot[0]) {
+		if (!now[0])
+			ipam_boot_id(now);
+		if (now[0] && strcmp(now, o->boot))
+			return 0;	/* recorded in another boot */
+	}
+	int r = ipam_pid_start(o->pid, &start);
+	if (r < 0 && r != -ESRCH)
+		return 1;	/* cannot tell: keep it */
+	return r == 0 && start == o->start;
 }
 
 static int owner_live(const char *root, const struct ipam_owner *o)
 {
-	uint64_t start;
-
 	if (o->kind == IPAM_OWNER_SANDBOX) {
 		char path[PATH_MAX];
 		struct stat st;
@@ -431,14 +485,10 @@ static int owner_live(const char *root, const struct ipam_owner *o)
 		    lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 			return 1;
 		/* its creator may still be making the state dir */
-		return o->pid > 0 && ipam_pid_start(o->pid, &start) == 0 && start == o->start;
+		return o->pid > 0 && pid_is(o);
 	}
-	if (o->kind == IPAM_OWNER_PID) {
-		int r = ipam_pid_start(o->pid, &start);
-		if (r < 0 && r != -ESRCH)
-			return 1;	/* cannot tell: keep it */
-		return r == 0 && start == o->start;
-	}
+	if (o->kind == IPAM_OWNER_PID)
+		return pid_is(o);
 	return 0;
 }
 
@@ -448,7 +498,7 @@ static int owner_eq(const struct ipam_owner *a, const struct ipam_owner *b)
 		return 0;
 	if (a->kind == IPAM_OWNER_SANDBOX)
 		return !strcmp(a->sandbox, b->sandbox);
-	return a->pid == b->pid && a->start == b->start;
+	return a->pid == b->pid && (a->start == b->start || !b->start);
 }
 
 /* Lease at name: 1 with *o when the file parses, 0 when it is junk,
@@ -630,7 +680,7 @@ int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o, uint32_t wa
 		char text[64];
 		ipam_fmt_addr(gw, buf);
 		snprintf(text, sizeof(text), "%s %s\n", cidr, buf);
-		if ((r = write_atomic(d.dir, "subnet", text)) < 0) {
+		if ((r = write_atomic(d.dir, "subnet", text, 1)) < 0) {
 			r = err_sys(e, -r, "ipam %s: write subnet", n->name);
 			goto out;
 		}
@@ -646,7 +696,7 @@ int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o, uint32_t wa
 				    cidr);
 			goto out;
 		}
-		if (!addr_free(&d, want, &holder)) {
+		if (!addr_free(&d, want, &holder) && !owner_eq(&holder, o)) {
 			r = err_set(e, EADDRINUSE, "ipam %s: %s is leased to %s", n->name, buf,
 				    owner_str(&holder, ob, sizeof(ob)));
 			goto out;
@@ -677,15 +727,16 @@ int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o, uint32_t wa
 		}
 	}
 	ipam_fmt_addr(a, buf);
-	if ((r = write_atomic(d.dir, buf, lease)) < 0) {
+	if ((r = write_atomic(d.dir, buf, lease, 1)) < 0) {
 		r = err_sys(e, -r, "ipam %s: lease %s", n->name, buf);
 		goto out;
 	}
 	if (!want) {
 		char text[20];
 		snprintf(text, sizeof(text), "%s\n", buf);
-		write_atomic(d.dir, "last", text);	/* a hint only */
+		write_atomic(d.dir, "last", text, 0);	/* a hint only */
 	}
+	fsync(d.dir);	/* the renames */
 	*addr = a;
 	r = 0;
 out:

@@ -32,6 +32,7 @@ struct ipam_owner {
 	char sandbox[IPAM_NAME_MAX + 1];	/* IPAM_OWNER_SANDBOX */
 	pid_t pid;		/* the owner (PID) or the sandbox's creator; 0: none */
 	uint64_t start;		/* field 22 of /proc/PID/stat */
+	char boot[37];		/* boot id the pid lived in; "": not recorded */
 };
 
 struct ipam_lease {
@@ -61,27 +62,33 @@ int ipam_contains(const struct ipam_subnet *sn, uint32_t addr);
  * subnet has no host besides the gateway. cur may be any value (0 or an
  * address outside the subnet start at the first host). */
 uint32_t ipam_next(const struct ipam_subnet *sn, uint32_t gateway, uint32_t cur);
-/* Lease file text: "sandbox ID\n" and/or "pid PID START\n"; strict, at
- * most one of each line, nothing else. -EINVAL on junk. */
+/* Lease file text: "sandbox ID\n" and/or "pid PID START\n", with
+ * "boot BOOT_ID\n" after the pid (a pid and start time mean nothing in
+ * another boot); strict, at most one of each line, nothing else. -EINVAL
+ * on junk. */
 int ipam_parse_lease(const char *text, size_t len, struct ipam_owner *o);
 int ipam_format_lease(const struct ipam_owner *o, char *buf, size_t n);
 /* "sandbox:ID" or "pid:PID" (reads the start time from /proc). */
 int ipam_parse_owner(const char *s, struct ipam_owner *o, struct err *e);
-/* Owner = process pid as it runs now. */
+/* Owner = process pid as it runs now (with this boot's id). */
 int ipam_owner_pid(pid_t pid, struct ipam_owner *o, struct err *e);
 /* Start time of pid (field 22 of /proc/PID/stat); -ESRCH when it is gone
  * or a zombie. */
 int ipam_pid_start(pid_t pid, uint64_t *start);
+/* This boot's id (/proc/sys/kernel/random/boot_id), "" if unknown. */
+void ipam_boot_id(char out[37]);
 /* Parses the text of /proc/PID/stat; pure. */
 int ipam_parse_stat(const char *text, char *state, uint64_t *start);
 
 /* State operations; each holds the network's lock. */
-/* Leases an address to o: want when not 0 (EADDRINUSE when a live owner
- * holds it), else the next free one after the last handed out. */
+/* Leases an address to o: want when not 0 (EADDRINUSE when another live
+ * owner holds it; asking again for one's own is fine), else the next free
+ * one after the last handed out. */
 int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o,
 	       uint32_t want, uint32_t *addr, struct err *e);
 /* Removes the lease of addr (when not 0) and/or every lease of o (when not
- * NULL). Releasing what is not leased is not an error; *count (may be
+ * NULL; a pid owner with start 0 matches that pid at any start).
+ * Releasing what is not leased is not an error; *count (may be
  * NULL) tells how many went. */
 int ipam_release(const struct ipam_net *n, uint32_t addr, const struct ipam_owner *o,
 		 int *count, struct err *e);

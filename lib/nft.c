@@ -32,10 +32,15 @@ static void put_genmsg(struct nlmsg *m, uint8_t family, uint16_t res_id)
 	nlm_put(m, &g, sizeof(g));
 }
 
-static void begin_msg(struct nlmsg *m, int type, uint16_t flags)
+static void begin_msg_in(struct nlmsg *m, uint8_t family, int type, uint16_t flags)
 {
 	nlm_begin(m, (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | type), NLM_F_REQUEST | flags);
-	put_genmsg(m, NFPROTO_IPV4, 0);
+	put_genmsg(m, family, 0);
+}
+
+static void begin_msg(struct nlmsg *m, int type, uint16_t flags)
+{
+	begin_msg_in(m, NFPROTO_IPV4, type, flags);
 }
 
 void nft_batch_begin(struct nlmsg *m)
@@ -180,10 +185,13 @@ static void match_saddr(struct nlmsg *m, const struct ipam_subnet *sn)
 	expr_cmp(m, NFT_CMP_EQ, &net, bytes);
 }
 
-static void rule_begin(struct nlmsg *m, const char *chain, size_t *exprs)
+/* A NEWRULE at the end of the chain, or (prepend) at its head. */
+static void rule_begin(struct nlmsg *m, uint8_t family, const char *table, const char *chain,
+		       int prepend, size_t *exprs)
 {
-	begin_msg(m, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
-	nlm_attr_str(m, NFTA_RULE_TABLE, NFT_TABLE);
+	begin_msg_in(m, family, NFT_MSG_NEWRULE,
+		     NLM_F_CREATE | NLM_F_ACK | (prepend ? 0 : NLM_F_APPEND));
+	nlm_attr_str(m, NFTA_RULE_TABLE, table);
 	nlm_attr_str(m, NFTA_RULE_CHAIN, chain);
 	*exprs = nlm_nest_begin(m, NFTA_RULE_EXPRESSIONS | NLA_F_NESTED);
 }
@@ -204,25 +212,21 @@ static void rule_end(struct nlmsg *m, size_t exprs, const char *tag)
 	nlm_attr(m, NFTA_RULE_USERDATA, ud, n + 2);
 }
 
-void nft_put_nat_rules(struct nlmsg *m, const struct nft_nat *n, const char *tag)
+/* iifname BR accept; oifname BR ct state established,related accept */
+static void put_fwd_pair(struct nlmsg *m, uint8_t family, const char *table, const char *chain,
+			 int prepend, const char *bridge, const char *tag)
 {
 	size_t ex;
 	uint32_t ctstate = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
 	uint32_t zero = 0;
 
-	rule_begin(m, CHAIN_NAT, &ex);
-	match_saddr(m, &n->subnet);
-	match_ifname(m, NFT_META_OIFNAME, NFT_CMP_NEQ, n->bridge);
-	expr_masq(m);
-	rule_end(m, ex, tag);
-
-	rule_begin(m, CHAIN_FWD, &ex);
-	match_ifname(m, NFT_META_IIFNAME, NFT_CMP_EQ, n->bridge);
+	rule_begin(m, family, table, chain, prepend, &ex);
+	match_ifname(m, NFT_META_IIFNAME, NFT_CMP_EQ, bridge);
 	expr_accept(m);
 	rule_end(m, ex, tag);
 
-	rule_begin(m, CHAIN_FWD, &ex);
-	match_ifname(m, NFT_META_OIFNAME, NFT_CMP_EQ, n->bridge);
+	rule_begin(m, family, table, chain, prepend, &ex);
+	match_ifname(m, NFT_META_OIFNAME, NFT_CMP_EQ, bridge);
 	expr_ct(m, NFT_CT_STATE);
 	expr_bitwise(m, &ctstate, &zero, sizeof(ctstate));
 	expr_cmp(m, NFT_CMP_NEQ, &zero, sizeof(zero));
@@ -230,10 +234,30 @@ void nft_put_nat_rules(struct nlmsg *m, const struct nft_nat *n, const char *tag
 	rule_end(m, ex, tag);
 }
 
-void nft_put_delrule(struct nlmsg *m, const char *chain, uint64_t handle)
+void nft_put_nat_rules(struct nlmsg *m, const struct nft_nat *n, const char *tag)
 {
-	begin_msg(m, NFT_MSG_DELRULE, NLM_F_ACK);
-	nlm_attr_str(m, NFTA_RULE_TABLE, NFT_TABLE);
+	size_t ex;
+
+	rule_begin(m, NFPROTO_IPV4, NFT_TABLE, CHAIN_NAT, 0, &ex);
+	match_saddr(m, &n->subnet);
+	match_ifname(m, NFT_META_OIFNAME, NFT_CMP_NEQ, n->bridge);
+	expr_masq(m);
+	rule_end(m, ex, tag);
+
+	put_fwd_pair(m, NFPROTO_IPV4, NFT_TABLE, CHAIN_FWD, 0, n->bridge, tag);
+}
+
+void nft_put_fwd_rules(struct nlmsg *m, const struct nft_chain_info *ci, const char *bridge,
+		       const char *tag)
+{
+	put_fwd_pair(m, ci->family, ci->table, ci->chain, 1, bridge, tag);
+}
+
+void nft_put_delrule(struct nlmsg *m, uint8_t family, const char *table, const char *chain,
+		     uint64_t handle)
+{
+	begin_msg_in(m, family, NFT_MSG_DELRULE, NLM_F_ACK);
+	nlm_attr_str(m, NFTA_RULE_TABLE, table);
 	nlm_attr_str(m, NFTA_RULE_CHAIN, chain);
 	nlm_attr_be64(m, NFTA_RULE_HANDLE, handle);
 }
@@ -284,11 +308,16 @@ int nft_parse_rule(const struct nlmsghdr *h, struct nft_rule_info *ri)
 	memset(ri, 0, sizeof(*ri));
 	if (h->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWRULE))
 		return -EINVAL;
-	if (nl_msg_attrs(h, sizeof(struct nfgenmsg), tb, NFTA_RULE_MAX) < 0)
+	const struct nfgenmsg *g = nl_msg_data(h, sizeof(*g));
+	if (!g || nl_msg_attrs(h, sizeof(struct nfgenmsg), tb, NFTA_RULE_MAX) < 0)
 		return -EINVAL;
+	ri->family = g->nfgen_family;
+	const char *table = tb[NFTA_RULE_TABLE] ? nl_attr_get_str(tb[NFTA_RULE_TABLE]) : NULL;
 	const char *chain = tb[NFTA_RULE_CHAIN] ? nl_attr_get_str(tb[NFTA_RULE_CHAIN]) : NULL;
-	if (!chain || strlen(chain) >= sizeof(ri->chain))
+	if (!table || !chain || strlen(table) >= sizeof(ri->table) ||
+	    strlen(chain) >= sizeof(ri->chain))
 		return -EINVAL;
+	strcpy(ri->table, table);
 	strcpy(ri->chain, chain);
 	if (!tb[NFTA_RULE_HANDLE] || nl_attr_len(tb[NFTA_RULE_HANDLE]) != 8)
 		return -EINVAL;
@@ -307,47 +336,89 @@ int nft_parse_rule(const struct nlmsghdr *h, struct nft_rule_info *ri)
 
 /* ---- talking ---- */
 
-struct rules_acc {
-	struct nft_rule_info *v;
-	size_t n, cap;
+int nft_parse_drop_chain(const struct nlmsghdr *h, struct nft_chain_info *ci)
+{
+	const struct nlattr *tb[NFTA_CHAIN_MAX + 1], *hk[NFTA_HOOK_MAX + 1];
+	uint32_t hooknum, policy;
+
+	memset(ci, 0, sizeof(*ci));
+	if (h->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWCHAIN))
+		return -EINVAL;
+	const struct nfgenmsg *g = nl_msg_data(h, sizeof(*g));
+	if (!g || nl_msg_attrs(h, sizeof(*g), tb, NFTA_CHAIN_MAX) < 0)
+		return -EINVAL;
+	const char *table = tb[NFTA_CHAIN_TABLE] ? nl_attr_get_str(tb[NFTA_CHAIN_TABLE]) : NULL;
+	const char *chain = tb[NFTA_CHAIN_NAME] ? nl_attr_get_str(tb[NFTA_CHAIN_NAME]) : NULL;
+	if (!table || !chain)
+		return -EINVAL;
+	if (g->nfgen_family != NFPROTO_IPV4 && g->nfgen_family != NFPROTO_INET)
+		return 0;
+	if (!tb[NFTA_CHAIN_HOOK] || !tb[NFTA_CHAIN_POLICY])
+		return 0;	/* not a base chain */
+	if (nl_attr_nested(tb[NFTA_CHAIN_HOOK], hk, NFTA_HOOK_MAX) < 0 ||
+	    nl_attr_get_be32(hk[NFTA_HOOK_HOOKNUM], &hooknum) < 0 ||
+	    nl_attr_get_be32(tb[NFTA_CHAIN_POLICY], &policy) < 0)
+		return -EINVAL;
+	if (hooknum != NF_INET_FORWARD || policy != NF_DROP)
+		return 0;
+	if (g->nfgen_family == NFPROTO_IPV4 && !strcmp(table, NFT_TABLE))
+		return 0;	/* ours never drops */
+	if (strlen(table) >= sizeof(ci->table) || strlen(chain) >= sizeof(ci->chain))
+		return 0;	/* longer than we can name back: leave it */
+	ci->family = g->nfgen_family;
+	strcpy(ci->table, table);
+	strcpy(ci->chain, chain);
+	return 1;
+}
+
+struct acc {
+	void *v;
+	size_t n, cap, size;
+	int corral_only;
 };
 
-static int rules_cb(const struct nlmsghdr *h, void *arg, struct err *e)
+static void *acc_add(struct acc *a)
 {
-	struct rules_acc *a = arg;
-	struct nft_rule_info ri;
-	const struct nlattr *tb[NFTA_RULE_MAX + 1];
-
-	if (nl_msg_attrs(h, sizeof(struct nfgenmsg), tb, NFTA_RULE_MAX) < 0 ||
-	    !tb[NFTA_RULE_TABLE] || !nl_attr_get_str(tb[NFTA_RULE_TABLE]) ||
-	    strcmp(nl_attr_get_str(tb[NFTA_RULE_TABLE]), NFT_TABLE))
-		return 0;	/* another table's: older kernels ignore the filter */
-	if (nft_parse_rule(h, &ri) < 0)
-		return err_set(e, EBADMSG, "nft table " NFT_TABLE ": malformed rule in dump");
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 16;
-		struct nft_rule_info *v = realloc(a->v, cap * sizeof(*v));
+		void *v = realloc(a->v, cap * a->size);
 		if (!v)
-			return err_set(e, ENOMEM, "nft: out of memory");
+			return NULL;
 		a->v = v;
 		a->cap = cap;
 	}
-	a->v[a->n++] = ri;
+	return (char *)a->v + a->size * a->n++;
+}
+
+static int rules_cb(const struct nlmsghdr *h, void *arg, struct err *e)
+{
+	struct acc *a = arg;
+	struct nft_rule_info ri, *p;
+
+	if (nft_parse_rule(h, &ri) < 0)
+		return err_set(e, EBADMSG, "nft: malformed rule in dump");
+	if (a->corral_only && (ri.family != NFPROTO_IPV4 || strcmp(ri.table, NFT_TABLE)))
+		return 0;	/* older kernels ignore the table filter */
+	if (!(p = acc_add(a)))
+		return err_set(e, ENOMEM, "nft: out of memory");
+	*p = ri;
 	return 0;
 }
 
-int nft_rules(struct nl *nl, struct nft_rule_info **out, size_t *count, struct err *e)
+int nft_rules(struct nl *nl, int corral_only, struct nft_rule_info **out, size_t *count,
+	      struct err *e)
 {
 	struct nlmsg m;
-	struct rules_acc a = { 0 };
+	struct acc a = { .size = sizeof(struct nft_rule_info), .corral_only = corral_only };
 	struct err le = { 0 };
 
 	*out = NULL;
 	*count = 0;
 	nlm_init(&m);
-	begin_msg(&m, NFT_MSG_GETRULE, NLM_F_DUMP);
-	nlm_attr_str(&m, NFTA_RULE_TABLE, NFT_TABLE);
-	int r = nl_talk(nl, &m, rules_cb, &a, &le, "nft table " NFT_TABLE);
+	begin_msg_in(&m, corral_only ? NFPROTO_IPV4 : NFPROTO_UNSPEC, NFT_MSG_GETRULE, NLM_F_DUMP);
+	if (corral_only)
+		nlm_attr_str(&m, NFTA_RULE_TABLE, NFT_TABLE);
+	int r = nl_talk(nl, &m, rules_cb, &a, &le, "nft rules");
 	nlm_free(&m);
 	if (r == -ENOENT)
 		r = 0;	/* no table: no rules */
@@ -355,6 +426,43 @@ int nft_rules(struct nl *nl, struct nft_rule_info **out, size_t *count, struct e
 		free(a.v);
 		if (e)
 			*e = le;
+		return r;
+	}
+	*out = a.v;
+	*count = a.n;
+	return 0;
+}
+
+static int chains_cb(const struct nlmsghdr *h, void *arg, struct err *e)
+{
+	struct acc *a = arg;
+	struct nft_chain_info ci, *p;
+	int r = nft_parse_drop_chain(h, &ci);
+
+	if (r < 0)
+		return err_set(e, EBADMSG, "nft: malformed chain in dump");
+	if (r == 0)
+		return 0;
+	if (!(p = acc_add(a)))
+		return err_set(e, ENOMEM, "nft: out of memory");
+	*p = ci;
+	return 0;
+}
+
+int nft_drop_forward_chains(struct nl *nl, struct nft_chain_info **out, size_t *count,
+			    struct err *e)
+{
+	struct nlmsg m;
+	struct acc a = { .size = sizeof(struct nft_chain_info) };
+
+	*out = NULL;
+	*count = 0;
+	nlm_init(&m);
+	begin_msg_in(&m, NFPROTO_UNSPEC, NFT_MSG_GETCHAIN, NLM_F_DUMP);
+	int r = nl_talk(nl, &m, chains_cb, &a, e, "nft chains");
+	nlm_free(&m);
+	if (r < 0) {
+		free(a.v);
 		return r;
 	}
 	*out = a.v;
@@ -403,12 +511,64 @@ static int tag_of_network(const char *comment, const char *network)
 	       comment[p + n] == ' ';
 }
 
+static int in_corral(const struct nft_rule_info *r)
+{
+	return r->family == NFPROTO_IPV4 && !strcmp(r->table, NFT_TABLE);
+}
+
+static int in_chain(const struct nft_rule_info *r, const struct nft_chain_info *c)
+{
+	return r->family == c->family && !strcmp(r->table, c->table) && !strcmp(r->chain, c->chain);
+}
+
+/* Are exactly the network's rules there: one masquerade, two forward
+ * accepts in ours and two in each drop chain, all with tag? */
+static int rules_complete(const struct nft_rule_info *rules, size_t count,
+			  const struct nft_chain_info *drops, size_t ndrops, const char *network,
+			  const char *tag)
+{
+	int nat = 0, fwd = 0;
+	size_t placed = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		const struct nft_rule_info *r = &rules[i];
+		if (!tag_of_network(r->comment, network))
+			continue;
+		if (strcmp(r->comment, tag))
+			return 0;	/* another subnet or bridge */
+		if (in_corral(r) && !strcmp(r->chain, CHAIN_NAT))
+			nat++;
+		else if (in_corral(r) && !strcmp(r->chain, CHAIN_FWD))
+			fwd++;
+		else {
+			size_t j = 0;
+			while (j < ndrops && !in_chain(r, &drops[j]))
+				j++;
+			if (j == ndrops)
+				return 0;	/* in a chain that no longer drops */
+			placed++;
+		}
+	}
+	if (nat != 1 || fwd != 2 || placed != 2 * ndrops)
+		return 0;
+	for (size_t j = 0; j < ndrops; j++) {
+		int k = 0;
+		for (size_t i = 0; i < count; i++)
+			if (!strcmp(rules[i].comment, tag) && in_chain(&rules[i], &drops[j]))
+				k++;
+		if (k != 2)
+			return 0;
+	}
+	return 1;
+}
+
 int nft_nat_add(struct nl *nl, const char *root, const struct nft_nat *n, int *changed,
 		struct err *e)
 {
 	char tag[NFT_COMMENT_MAX], cidr[20];
-	struct nft_rule_info *rules;
-	size_t count;
+	struct nft_rule_info *rules = NULL;
+	struct nft_chain_info *drops = NULL;
+	size_t count, ndrops;
 	int r;
 
 	if (changed)
@@ -420,26 +580,11 @@ int nft_nat_add(struct nl *nl, const char *root, const struct nft_nat *n, int *c
 	int lock = nft_lock(root, e);
 	if (lock < 0)
 		return lock;
-	if ((r = nft_rules(nl, &rules, &count, e)) < 0)
+	if ((r = nft_rules(nl, 0, &rules, &count, e)) < 0 ||
+	    (r = nft_drop_forward_chains(nl, &drops, &ndrops, e)) < 0)
 		goto out;
-
-	int nat = 0, fwd = 0, other = 0;
-	for (size_t i = 0; i < count; i++) {
-		if (!strcmp(rules[i].comment, tag)) {
-			if (!strcmp(rules[i].chain, CHAIN_NAT))
-				nat++;
-			else if (!strcmp(rules[i].chain, CHAIN_FWD))
-				fwd++;
-			else
-				other++;
-		} else if (tag_of_network(rules[i].comment, n->network)) {
-			other++;
-		}
-	}
-	if (nat == 1 && fwd == 2 && other == 0) {
-		free(rules);
+	if (rules_complete(rules, count, drops, ndrops, n->network, tag))
 		goto out;	/* already there */
-	}
 
 	struct nlmsg m;
 	nlm_init(&m);
@@ -447,15 +592,19 @@ int nft_nat_add(struct nl *nl, const char *root, const struct nft_nat *n, int *c
 	nft_put_base(&m);
 	for (size_t i = 0; i < count; i++)	/* a partial or older set goes */
 		if (tag_of_network(rules[i].comment, n->network))
-			nft_put_delrule(&m, rules[i].chain, rules[i].handle);
+			nft_put_delrule(&m, rules[i].family, rules[i].table, rules[i].chain,
+					rules[i].handle);
 	nft_put_nat_rules(&m, n, tag);
+	for (size_t j = 0; j < ndrops; j++)
+		nft_put_fwd_rules(&m, &drops[j], n->bridge, tag);
 	nft_batch_end(&m);
-	free(rules);
 	r = nl_talk(nl, &m, NULL, NULL, e, "nat %s bridge %s", cidr, n->bridge);
 	nlm_free(&m);
 	if (r == 0 && changed)
 		*changed = 1;
 out:
+	free(rules);
+	free(drops);
 	close(lock);
 	return r;
 }
@@ -464,7 +613,7 @@ int nft_nat_del(struct nl *nl, const char *root, const char *network, int *remov
 		struct err *e)
 {
 	struct nft_rule_info *rules;
-	size_t count, mine = 0;
+	size_t count, mine = 0, corral = 0, corral_mine = 0;
 	int r;
 
 	if (removed)
@@ -474,25 +623,31 @@ int nft_nat_del(struct nl *nl, const char *root, const char *network, int *remov
 	int lock = nft_lock(root, e);
 	if (lock < 0)
 		return lock;
-	if ((r = nft_rules(nl, &rules, &count, e)) < 0)
+	if ((r = nft_rules(nl, 0, &rules, &count, e)) < 0)
 		goto out;
-	for (size_t i = 0; i < count; i++)
-		if (tag_of_network(rules[i].comment, network))
-			mine++;
+	for (size_t i = 0; i < count; i++) {
+		int m = tag_of_network(rules[i].comment, network);
+		mine += m;
+		if (in_corral(&rules[i])) {
+			corral++;
+			corral_mine += m;
+		}
+	}
 	if (mine == 0) {
 		free(rules);
 		goto out;
 	}
+	/* table corral goes too when nothing but this network is in it */
+	int drop_table = corral_mine == corral;
 	struct nlmsg m;
 	nlm_init(&m);
 	nft_batch_begin(&m);
-	if (mine == count) {
-		nft_put_deltable(&m);	/* takes the chains and rules with it */
-	} else {
-		for (size_t i = 0; i < count; i++)
-			if (tag_of_network(rules[i].comment, network))
-				nft_put_delrule(&m, rules[i].chain, rules[i].handle);
-	}
+	if (drop_table)
+		nft_put_deltable(&m);	/* takes its chains and rules with it */
+	for (size_t i = 0; i < count; i++)
+		if (tag_of_network(rules[i].comment, network) && !(drop_table && in_corral(&rules[i])))
+			nft_put_delrule(&m, rules[i].family, rules[i].table, rules[i].chain,
+					rules[i].handle);
 	nft_batch_end(&m);
 	free(rules);
 	r = nl_talk(nl, &m, NULL, NULL, e, "nat network %s", network);

@@ -113,6 +113,15 @@ TEST(lease_roundtrip)
 	CHECK_STR(p.sandbox, "pod-1");
 	CHECK_INT(p.pid, 7);
 
+	struct ipam_owner b = { .kind = IPAM_OWNER_PID, .pid = 9, .start = 8,
+				.boot = "0f9e8d7c-1234-4abc-9def-001122334455" };
+	n = ipam_format_lease(&b, buf, sizeof(buf));
+	CHECK_STR(buf, "pid 9 8\nboot 0f9e8d7c-1234-4abc-9def-001122334455\n");
+	CHECK_INT(ipam_parse_lease(buf, (size_t)n, &p), 0);
+	CHECK_STR(p.boot, b.boot);
+	strcpy(b.boot, "not-a-boot-id");
+	CHECK(ipam_format_lease(&b, buf, sizeof(buf)) < 0);
+
 	struct ipam_owner bad = { .kind = IPAM_OWNER_SANDBOX, .sandbox = "../x" };
 	CHECK(ipam_format_lease(&bad, buf, sizeof(buf)) < 0);
 	struct ipam_owner none = { .kind = IPAM_OWNER_NONE };
@@ -127,6 +136,12 @@ TEST(lease_junk_rejected)
 		"sandbox ../etc\n", "sandbox \n", "sandbox a b\n", "sandbox a\nsandbox b\n",
 		"sandbox .x\n", "owner a\n", "PID 1 2\n", "pid 1 99999999999999999999\n",
 		"pid 2147483648 1\n", "pid 1 2\n\n", "sandbox a\r\n",
+		"boot 0f9e8d7c-1234-4abc-9def-001122334455\npid 1 2\n",	/* boot before pid */
+		"pid 1 2\nboot 0f9e8d7c-1234-4abc-9def-00112233445\n",	/* short */
+		"pid 1 2\nboot 0F9E8D7C-1234-4abc-9def-001122334455\n",	/* upper case */
+		"pid 1 2\nboot ../../../../../../../../../../../../..\n",
+		"pid 1 2\nboot 0f9e8d7c-1234-4abc-9def-001122334455\n"
+		"boot 0f9e8d7c-1234-4abc-9def-001122334455\n",
 		"sandbox aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	};
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
@@ -172,6 +187,12 @@ TEST(own_start_time)
 	CHECK_INT(ipam_pid_start(getpid(), &b), 0);
 	CHECK_INT(a, b);
 	CHECK_INT(ipam_pid_start(0, &a), -ESRCH);
+	char boot[37];
+	ipam_boot_id(boot);
+	CHECK_INT(strlen(boot), 36);
+	struct ipam_owner self;
+	CHECK_INT(ipam_owner_pid(getpid(), &self, NULL), 0);
+	CHECK_STR(self.boot, boot);
 	struct ipam_owner o;
 	CHECK_INT(ipam_parse_owner("sandbox:abc", &o, NULL), 0);
 	CHECK_INT(o.kind, IPAM_OWNER_SANDBOX);

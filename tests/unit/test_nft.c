@@ -53,7 +53,7 @@ TEST(batch_framing)
 	nft_batch_begin(&m);
 	nft_put_base(&m);
 	nft_put_nat_rules(&m, &n, tag);
-	nft_put_delrule(&m, "forward", 7);
+	nft_put_delrule(&m, 2, "corral", "forward", 7);
 	nft_batch_end(&m);
 	CHECK_INT(m.err, 0);
 
@@ -167,6 +167,8 @@ TEST(parse_rule_reply)
 	put_rule_reply(&m, "forward", 0x100000002ull, ud, 11);
 	CHECK_INT(nft_parse_rule((const struct nlmsghdr *)m.buf, &ri), 0);
 	CHECK_STR(ri.chain, "forward");
+	CHECK_STR(ri.table, "corral");
+	CHECK_INT(ri.family, 2);
 	CHECK_INT(ri.handle, 0x100000002ull);
 	CHECK_STR(ri.comment, "corral:x");
 
@@ -220,6 +222,62 @@ TEST(parse_rule_hostile)
 	nlm_free(&m);
 }
 
+/* A NEWCHAIN as the kernel sends it in a dump. */
+static void put_chain_reply(struct nlmsg *m, uint8_t family, const char *table, const char *name,
+			    int hook, uint32_t policy)
+{
+	struct nfgenmsg g = { .nfgen_family = family, .version = NFNETLINK_V0 };
+	nlm_begin(m, NFT_TYPE(NFT_MSG_NEWCHAIN), NLM_F_MULTI);
+	nlm_put(m, &g, sizeof(g));
+	nlm_attr_str(m, NFTA_CHAIN_TABLE, table);
+	nlm_attr_str(m, NFTA_CHAIN_NAME, name);
+	if (hook >= 0) {
+		size_t h = nlm_nest_begin(m, NFTA_CHAIN_HOOK | NLA_F_NESTED);
+		nlm_attr_be32(m, NFTA_HOOK_HOOKNUM, (uint32_t)hook);
+		nlm_attr_be32(m, NFTA_HOOK_PRIORITY, 0);
+		nlm_nest_end(m, h);
+		nlm_attr_be32(m, NFTA_CHAIN_POLICY, policy);
+	}
+}
+
+TEST(drop_forward_chains_found)
+{
+	struct nlmsg m;
+	struct nft_chain_info ci;
+	const struct nlmsghdr *h;
+	nlm_init(&m);
+	put_chain_reply(&m, 2, "filter", "FORWARD", 2 /* forward */, 0 /* drop */);
+	h = (const void *)m.buf;
+	CHECK_INT(nft_parse_drop_chain(h, &ci), 1);
+	CHECK_STR(ci.table, "filter");
+	CHECK_STR(ci.chain, "FORWARD");
+	CHECK_INT(ci.family, 2);
+	struct { uint8_t fam; const char *table; int hook; uint32_t pol; } other[] = {
+		{ 2, "filter", 2, 1 },		/* accept policy */
+		{ 2, "filter", 1, 0 },		/* input hook */
+		{ 2, "filter", -1, 0 },		/* not a base chain */
+		{ 10, "filter", 2, 0 },		/* ip6: not our traffic */
+		{ 7, "filter", 2, 0 },		/* bridge family */
+		{ 2, "corral", 2, 0 },		/* ours */
+	};
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		nlm_reset(&m);
+		put_chain_reply(&m, other[i].fam, other[i].table, "c", other[i].hook, other[i].pol);
+		CHECK_INT(nft_parse_drop_chain((const void *)m.buf, &ci), 0);
+	}
+	nlm_reset(&m);
+	put_chain_reply(&m, 1 /* inet */, "firewall", "fwd", 2, 0);
+	CHECK_INT(nft_parse_drop_chain((const void *)m.buf, &ci), 1);
+	/* truncations never read past the message */
+	size_t full = m.len;
+	for (size_t cut = NLMSG_HDRLEN; cut < full; cut++) {
+		((struct nlmsghdr *)m.buf)->nlmsg_len = (uint32_t)cut;
+		int r = nft_parse_drop_chain((const void *)m.buf, &ci);
+		CHECK(r == 0 || r == 1 || r == -EINVAL);
+	}
+	nlm_free(&m);
+}
+
 int main(void)
 {
 	RUN(batch_framing);
@@ -227,5 +285,6 @@ int main(void)
 	RUN(tag_validation);
 	RUN(parse_rule_reply);
 	RUN(parse_rule_hostile);
+	RUN(drop_forward_chains_found);
 	DONE();
 }
