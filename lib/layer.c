@@ -659,6 +659,7 @@ static int unpack_tar(struct unpack *u, struct err *e)
 				break;
 			meta[ent.size] = 0;
 			r = tar_meta(ent.type, meta, ent.size, &pend, e);
+			ent.size = 0;	/* consumed */
 			free(meta);
 			meta = NULL;
 			break;
