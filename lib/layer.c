@@ -230,9 +230,11 @@ static void cache_drop(struct unpack *u)
 
 static int resolve_error(const char *entry, const char *dir, int r, struct err *e)
 {
-	if (r == -EXDEV || r == -ELOOP)
+	if (r == -EXDEV)
 		return err_set(e, EPERM, "layer: entry %s: %s/ leads out of the rootfs (through a symlink)",
 			       entry, dir);
+	if (r == -ELOOP)
+		return err_set(e, ELOOP, "layer: entry %s: %s/: a symlink loop or a magic link", entry, dir);
 	if (r == -ENOTDIR)
 		return err_set(e, ENOTDIR, "layer: entry %s: %s is not a directory", entry, dir);
 	return err_sys(e, -r, "layer: entry %s: %s", entry, dir);
@@ -245,6 +247,10 @@ static int parent_dir(struct unpack *u, const char *entry, char *dir, struct err
 	if (u->cache_fd >= 0 && !strcmp(u->cache_path, dir))
 		return u->cache_fd;
 	cache_drop(u);
+	/* Parents this layer implies are its own too: an opaque marker spares them. */
+	for (size_t i = 1, n = strlen(dir); i <= n; i++)
+		if ((dir[i] == '/' || !dir[i]) && pathset_add(&u->seen, dir, i) < 0)
+			return err_set(e, ENOMEM, "layer: out of memory");
 	int fd = resolve(u, dir, O_PATH | O_DIRECTORY);
 	if (fd == -ENOENT) {
 		/* Walk the prefixes, making what is missing. */
@@ -377,6 +383,7 @@ static int whiteout(struct unpack *u, const char *path, char *dir, const char *b
 	memcpy(rel, dir, dl + 1);
 	if (!strcmp(base, ".wh..wh..opq")) {
 		r = clear_lower(u, pfd, rel, dl, 0);
+		cache_drop(u);
 	} else if (!strncmp(base, ".wh..wh.", 8)) {
 		r = 0;		/* aufs bookkeeping (.wh..wh.plnk, ...): nothing to do */
 	} else {
@@ -420,8 +427,14 @@ static void set_xattrs(int fd, const struct tar_entry *ent)
 {
 	/* Where the filesystem or our privileges refuse one, the image still
 	 * runs: it is skipped, as Docker does. */
-	for (int i = 0; i < ent->nxattr; i++)
-		(void)fsetxattr(fd, ent->xattr[i].name, ent->xattr[i].value, ent->xattr[i].len, 0);
+	for (int i = 0; i < ent->nxattr; i++) {
+		const char *n = ent->xattr[i].name;
+		/* trusted.* (overlayfs' own opaque/redirect marks among them) and
+		 * system.* (ACLs naming host ids) are not the image's to set. */
+		if (strncmp(n, "user.", 5) && strncmp(n, "security.", 9))
+			continue;
+		(void)fsetxattr(fd, n, ent->xattr[i].value, ent->xattr[i].len, 0);
+	}
 }
 
 static int write_body(struct unpack *u, int fd, const struct tar_entry *ent, struct err *e)

@@ -36,10 +36,11 @@ t.close()
 
 whiteouts_and_opaque_dirs() {
 	mktar "$W/w1.tar" <<-'P'
-	d("a"); f("a/f1"); f("a/f2"); d("d"); f("d/x"); d("d/y"); f("d/y/z"); f("keep")
+	d("a"); f("a/f1"); f("a/f2"); d("d"); f("d/x"); d("d/y"); f("d/y/z"); f("keep"); f("e/old"); f("e/implied/old")
 	P
 	mktar "$W/w2.tar" <<-'P'
 	f("a/.wh.f1", b""); f("d/.wh..wh..opq", b""); f("d/new"); d("d/y"); f("d/y/again"); f(".wh.keep-not-there", b"")
+	f("e/implied/new"); f("e/.wh..wh..opq", b"")
 	P
 	"$TL" unpack "$W/wr" "$W/w1.tar" "$W/w2.tar" >/dev/null
 	[ ! -e "$W/wr/a/f1" ] || fail "a/f1 survived its whiteout"
@@ -48,6 +49,8 @@ whiteouts_and_opaque_dirs() {
 	[ ! -e "$W/wr/d/y/z" ] || fail "d/y/z survived the opaque marker"
 	[ -f "$W/wr/d/y/again" ] && [ -f "$W/wr/d/new" ] || fail "the layer's own entries under d/ are gone"
 	[ -f "$W/wr/keep" ] || fail "keep removed"
+	[ -f "$W/wr/e/implied/new" ] || fail "an opaque marker after the entries removed them"
+	[ ! -e "$W/wr/e/old" ] && [ ! -e "$W/wr/e/implied/old" ] || fail "e/ not emptied of lower entries"
 	[ -z "$(find "$W/wr" -name '.wh.*')" ] || fail "whiteout files were created"
 }
 
@@ -64,6 +67,7 @@ metadata_is_kept() {
 	mknod "$src/null" c 1 3
 	mkfifo "$src/fifo"
 	python3 -c 'import os,sys; os.setxattr(sys.argv[1], "user.corral", b"v1")' "$src/dir/file"
+	python3 -c 'import os,sys; os.setxattr(sys.argv[1], "trusted.overlay.opaque", b"y")' "$src/dir/sub"
 	touch -h -d '2001-02-03 04:05:06.5' "$src/dir/file" "$src/sym" "$src/dir/sub" "$src/dir"
 	tar --format=pax --xattrs --xattrs-include='*' --numeric-owner -C "$src" -czf "$W/meta.tgz" .
 	"$TL" unpack "$W/mr" "$W/meta.tgz" >/dev/null
@@ -80,6 +84,9 @@ metadata_is_kept() {
 	expect_eq content "$(cat "$r/sym")" hello
 	expect_eq device "$(stat -c %F:%t:%T "$r/null")" "character special file:1:3"
 	[ -p "$r/fifo" ] || fail "fifo missing"
+	tar -tvzf "$W/meta.tgz" --xattrs --xattrs-include='*' >/dev/null
+	python3 -c 'import os,sys; os.getxattr(sys.argv[1], "trusted.overlay.opaque")' "$r/dir/sub" 2>/dev/null &&
+		fail "trusted.overlay.opaque was set from the layer"
 	expect_eq xattr "$(python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.corral").decode())' "$r/dir/file")" v1
 }
 
