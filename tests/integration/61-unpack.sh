@@ -244,6 +244,36 @@ refs_list_rmi_gc() {
 	if "$TL" rmi "$st" docker.io/library/test:latest 2>/dev/null; then fail "second rmi succeeded"; fi
 }
 
+gzip_framing() {
+	mkdir -p "$W/gz/src"
+	echo one > "$W/gz/src/one"; echo two > "$W/gz/src/two"
+	tar -C "$W/gz/src" -cf "$W/gz/a.tar" one
+	tar -C "$W/gz/src" -cf "$W/gz/b.tar" two
+	# two gzip members (the first tar's end blocks dropped), the second with a name
+	head -c $(( $(stat -c %s "$W/gz/a.tar") - 1024 * 9 )) "$W/gz/a.tar" > "$W/gz/a1.tar"
+	gzip -c < "$W/gz/a1.tar" > "$W/gz/multi.tgz"
+	gzip -c "$W/gz/b.tar" >> "$W/gz/multi.tgz"
+	"$TL" unpack "$W/gz/r1" "$W/gz/multi.tgz" >/dev/null
+	[ -f "$W/gz/r1/one" ] && [ -f "$W/gz/r1/two" ] || fail "multi-member gzip: $(ls "$W/gz/r1")"
+	# junk after the stream, a flipped byte, a wrong length in the trailer
+	gzip -c < "$W/gz/b.tar" > "$W/gz/b.tgz"
+	{ cat "$W/gz/b.tgz"; echo junk; } > "$W/gz/junk.tgz"
+	if out=$("$TL" unpack "$W/gz/r2" "$W/gz/junk.tgz" 2>&1); then fail "junk accepted"; fi
+	case $out in *junk*) ;; *) fail "unclear error: $out" ;; esac
+	n=$(stat -c %s "$W/gz/b.tgz")
+	python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[int(sys.argv[3])] ^= 0xff; open(sys.argv[2], "wb").write(b)' \
+		"$W/gz/b.tgz" "$W/gz/len.tgz" $((n - 1))
+	if out=$("$TL" unpack "$W/gz/r3" "$W/gz/len.tgz" 2>&1); then fail "bad length accepted"; fi
+	case $out in *"trailer says"*) ;; *) fail "unclear error: $out" ;; esac
+	python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[20] ^= 0x55; open(sys.argv[2], "wb").write(b)' \
+		"$W/gz/b.tgz" "$W/gz/flip.tgz"
+	if "$TL" unpack "$W/gz/r4" "$W/gz/flip.tgz" >/dev/null 2>&1; then fail "corrupt deflate data accepted"; fi
+	# zstd is named, not mistaken for tar
+	printf '\050\265\057\375rest' > "$W/gz/z.zst"
+	if out=$("$TL" unpack "$W/gz/r5" "$W/gz/z.zst" 2>&1); then fail "zstd accepted"; fi
+	case $out in *zstd*) ;; *) fail "unclear error: $out" ;; esac
+}
+
 throughput_and_peak_rss() {
 	src=$W/big20
 	mkdir -p "$src"
@@ -270,4 +300,5 @@ t truncated_gzip_commits_no_rootfs truncated_gzip_commits_no_rootfs
 t digest_mismatch_keeps_nothing digest_mismatch_keeps_nothing
 t interrupted_blob_write_resumes interrupted_blob_write_resumes
 t refs_list_rmi_gc refs_list_rmi_gc
+t gzip_framing gzip_framing
 t throughput_and_peak_rss throughput_and_peak_rss
