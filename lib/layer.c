@@ -487,6 +487,12 @@ static int clear_lower(struct unpack *u, int fd, char *rel, size_t rlen, int dep
 static int whiteout(struct unpack *u, const char *path, char *dir, const char *base,
 		    struct err *e)
 {
+	/* Nothing below a missing dir to delete, and no reason to make it. */
+	int probe = resolve(u, dir, O_PATH | O_DIRECTORY);
+	if (probe == -ENOENT)
+		return 0;
+	if (probe >= 0)
+		close(probe);
 	int pfd = parent_dir(u, path, dir, e);
 	if (pfd < 0)
 		return pfd;

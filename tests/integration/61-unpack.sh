@@ -40,7 +40,7 @@ whiteouts_and_opaque_dirs() {
 	P
 	mktar "$W/w2.tar" <<-'P'
 	f("a/.wh.f1", b""); f("d/.wh..wh..opq", b""); f("d/new"); d("d/y"); f("d/y/again"); f(".wh.keep-not-there", b"")
-	f("e/implied/new"); f("e/.wh..wh..opq", b"")
+	f("e/implied/new"); f("e/.wh..wh..opq", b""); f("gone/dir/.wh.x", b"")
 	P
 	"$TL" unpack "$W/wr" "$W/w1.tar" "$W/w2.tar" >/dev/null
 	[ ! -e "$W/wr/a/f1" ] || fail "a/f1 survived its whiteout"
@@ -49,6 +49,7 @@ whiteouts_and_opaque_dirs() {
 	[ ! -e "$W/wr/d/y/z" ] || fail "d/y/z survived the opaque marker"
 	[ -f "$W/wr/d/y/again" ] && [ -f "$W/wr/d/new" ] || fail "the layer's own entries under d/ are gone"
 	[ -f "$W/wr/keep" ] || fail "keep removed"
+	[ ! -e "$W/wr/gone" ] || fail "a whiteout made its parent dirs"
 	[ -f "$W/wr/e/implied/new" ] || fail "an opaque marker after the entries removed them"
 	[ ! -e "$W/wr/e/old" ] && [ ! -e "$W/wr/e/implied/old" ] || fail "e/ not emptied of lower entries"
 	[ -z "$(find "$W/wr" -name '.wh.*')" ] || fail "whiteout files were created"
