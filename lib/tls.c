@@ -190,7 +190,7 @@ int tls_anchors_load(struct tls_anchors *a, const char *path, struct err *e)
 
 bool tls_have_aesni(void)
 {
-	return br_aes_x86ni_ctrcbc_get_vtable() != NULL;
+	return br_aes_x86ni_ctr_get_vtable() != NULL;
 }
 
 /* ---- certificate checks: BearSSL's minimal engine, plus IP names ---- */
@@ -350,6 +350,7 @@ struct tls {
 	int timeout_ms;
 	int sys_err;		/* errno of the socket failure, if any */
 	bool peer_eof;
+	bool dead;		/* the socket failed: the engine cannot go on */
 	const char *verify;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
@@ -442,6 +443,8 @@ static int tls_error(struct tls *t, struct err *e)
 static int run_until(struct tls *t, unsigned target)
 {
 	br_ssl_engine_context *eng = &t->cc.eng;
+	if (t->dead)
+		return -1;
 	for (;;) {
 		unsigned st = br_ssl_engine_current_state(eng);
 		if (st & BR_SSL_CLOSED)
@@ -451,7 +454,7 @@ static int run_until(struct tls *t, unsigned target)
 			unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
 			int n = sock_write(t, buf, len);
 			if (n < 0) {
-				br_ssl_engine_fail(eng, BR_ERR_IO);
+				t->dead = true;
 				return -1;
 			}
 			br_ssl_engine_sendrec_ack(eng, n);
@@ -466,7 +469,7 @@ static int run_until(struct tls *t, unsigned target)
 			unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
 			int n = sock_read(t, buf, len);
 			if (n < 0) {
-				br_ssl_engine_fail(eng, BR_ERR_IO);
+				t->dead = true;
 				return -1;
 			}
 			br_ssl_engine_recvrec_ack(eng, n);
@@ -611,7 +614,7 @@ int tls_write_all(struct tls *t, const void *buf, size_t n, struct err *e)
 		unsigned char *q = br_ssl_engine_sendrec_buf(&t->cc.eng, &len);
 		int w = sock_write(t, q, len);
 		if (w < 0) {
-			br_ssl_engine_fail(&t->cc.eng, BR_ERR_IO);
+			t->dead = true;
 			return tls_error(t, e);
 		}
 		br_ssl_engine_sendrec_ack(&t->cc.eng, w);
