@@ -531,7 +531,6 @@ static int apply_in(struct unpack *u, struct tar_entry *ent, char *dir, const ch
 			r = err_set(e, ENOMEM, "layer: out of memory");
 		return r;
 	case TAR_SYMLINK:
-		cache_drop(u);
 		if (symlinkat(ent->linkpath, pfd, base) < 0)
 			return err_sys(e, errno, "layer: symlink %s", path);
 		if (u->is_root && fchownat(pfd, base, (uid_t)ent->uid, (gid_t)ent->gid, AT_SYMLINK_NOFOLLOW) < 0)
@@ -706,6 +705,7 @@ int layer_unpack(layer_read_fn fn, void *arg, int rootfs_fd,
 	s->fn = fn;
 	s->arg = arg;
 	s->st = st;
+	u.src = s;
 	if (getrandom(&u.seen.seed, sizeof(u.seen.seed), 0) < 0)
 		u.seen.seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
 
