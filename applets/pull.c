@@ -27,6 +27,7 @@
  *                         long (default 30)
  *   --no-unpack           fetch and verify the blobs only
  *   -q, --quiet           no progress display
+ *   -v, --verbose         say on stderr what was fetched and how
  *   --list                show the images in the store
  *   -h, --help            this text
  */
@@ -42,12 +43,13 @@
 #include "applets.h"
 #include "registry.h"
 #include "store.h"
+#include "tls.h"
 #include "util.h"
 
 struct pull_args {
 	const char *ref, *dest, *creds_file, *platform;
 	struct pull_opts o;
-	bool quiet, list;
+	bool quiet, list, verbose;
 };
 
 struct progress {
@@ -115,6 +117,7 @@ static int parse(int argc, char **argv, struct pull_args *a)
 		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "no-unpack", no_argument, 0, O_NO_UNPACK },
 		{ "quiet", no_argument, 0, 'q' },
+		{ "verbose", no_argument, 0, 'v' },
 		{ "list", no_argument, 0, O_LIST },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 }
@@ -122,12 +125,15 @@ static int parse(int argc, char **argv, struct pull_args *a)
 	int c;
 	uint64_t v;
 	struct err e = { 0 };
-	while ((c = getopt_long(argc, argv, "+hq", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hqv", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return usage(0), -1;
 		case 'q':
 			a->quiet = true;
+			break;
+		case 'v':
+			a->verbose = true;
 			break;
 		case O_DEST:
 			a->dest = optarg;
@@ -260,9 +266,18 @@ int pull_main(int argc, char **argv)
 		a.o.progress_arg = &pg;
 	}
 	struct pull_result res;
+	double t0 = now();
 	r = registry_pull(&st, &ref, &a.o, &res, &e);
 	if (pg.line_open)
 		fputc('\n', stderr);
+	if (a.verbose && r == 0) {
+		double el = now() - t0;
+		msg("%s%s%s: %u of %u blobs fetched, %llu bytes in %.3f s (%.1f MiB/s), %u TLS handshakes, %u requests",
+		    res.media_type, res.index_digest[0] ? " from index " : "", res.index_digest,
+		    res.blobs_fetched, res.blobs, (unsigned long long)res.bytes_fetched, el,
+		    el > 0 ? res.bytes_fetched / el / (1 << 20) : 0.0, res.handshakes, res.requests);
+		msg("TLS: %s first", tls_have_aesni() ? "AES-GCM (AES-NI)" : "ChaCha20-Poly1305");
+	}
 	store_close(&st);
 	free(creds);
 	if (r < 0)

@@ -533,7 +533,7 @@ static int exchange(struct http_client *c, const struct url *u, const struct htt
 	if ((size_t)n >= sizeof(req))
 		return err_set(e, E2BIG, "%s: request too long", u->hostport);
 	for (int attempt = 0;; attempt++) {
-		struct http_conn *k;
+		struct http_conn *k = NULL;
 		int r = conn_open(c, u, &k, e);
 		if (r < 0)
 			return r;
@@ -572,8 +572,8 @@ int http_get(struct http_client *c, const struct http_req *rq, struct http_resp 
 		int r = url_parse(url, &u, e);
 		if (r < 0)
 			return r;
-		struct http_conn *k;
-		struct head h;
+		struct http_conn *k = NULL;
+		struct head h = { 0 };
 		rs->body[0] = 0;
 		if ((r = exchange(c, &u, rq, auth, rs, &h, &k, e)) < 0)
 			return r;

@@ -436,6 +436,8 @@ static int fetch_manifest(struct reg *g, const char *tag_or_digest, const char *
 		return err_set(e, EBADMSG, "%s: not a JSON object", what);
 	media_type_of(j, rs.content_type, mt, mtn);
 	g->res->blobs++;
+	g->res->blobs_fetched++;
+	g->res->bytes_fetched += m->len;
 	return store_small_blob(g, digest, m->p, m->len, e);
 }
 
@@ -475,6 +477,17 @@ static int pick_platform(struct reg *g, const struct json *j, const char *what, 
 }
 
 /* ---- blobs ---- */
+
+/* Names the blob in a message that came from below and does not. */
+static int blob_error(struct err *e, int r, const char *what, const char *digest)
+{
+	if (e && !strstr(e->msg, digest)) {
+		char tmp[sizeof(e->msg)];
+		snprintf(tmp, sizeof(tmp), "%.10s %.19s...: %.200s", what, digest, e->msg);
+		memcpy(e->msg, tmp, sizeof(tmp));
+	}
+	return r;
+}
 
 struct blob_sink {
 	struct reg *g;
@@ -562,12 +575,12 @@ transfer:
 	return 0;
 fail_bad:
 	store_blob_abort(&w, false);
-	return r;
+	return blob_error(e, r, what, digest);
 fail:
 	/* Bytes that arrived are good so far: keep them for a resume. A
 	 * blob that overflows its size is bad data. */
 	store_blob_abort(&w, r != -EFBIG);
-	return r;
+	return blob_error(e, r, what, digest);
 }
 
 /* ---- the pull ---- */
