@@ -3,7 +3,7 @@
 
 Serves the images of an OCI layout over HTTPS on 127.0.0.1 (distribution
 spec paths, any repository name) and breaks one thing, by --mode:
-  serve     nothing: a correct registry
+  serve     nothing: a correct registry (with Range, logged)
   tamper    blobs over 1000 bytes have one byte changed
   truncate  blobs over 1000 bytes stop half-way (Content-Length is whole)
   notjson   manifests asked for by tag are not JSON
@@ -119,6 +119,12 @@ class H(BaseHTTPRequestHandler):
                 time.sleep(30)
                 self.close_connection = True
                 return
+            rng = self.headers.get("Range", "")
+            if mode == "serve" and rng.startswith("bytes=") and rng.endswith("-"):
+                start = int(rng[6:-1])
+                sys.stderr.write("fake-registry: range %d of %d\n" % (start, len(body)))
+                return self.send(206, body[start:], "application/octet-stream", [
+                    ("Content-Range", "bytes %d-%d/%d" % (start, len(body) - 1, len(body)))])
             return self.send(200, body, "application/octet-stream")
         return self.send(404, b"{}")
 
