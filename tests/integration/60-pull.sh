@@ -148,6 +148,7 @@ EOF
 	start_fake loop401 $((FAKE + 5))
 	start_fake stall $((FAKE + 6))
 	start_fake redirect $((FAKE + 7))
+	start_fake bearer $((FAKE + 8))
 }
 
 # The manifest digest of a tag in the OCI layout.
@@ -250,6 +251,13 @@ t_basic() {
 	expect_eq "digest (creds file)" "$got" "$(tag_digest small)"
 }
 
+t_bearer() {
+	expect_rc 125 pull sh localhost:$((FAKE + 8))/test/x:small 2> "$W/err"
+	grep -q "token service .* refused us (401); try --creds" "$W/err" || fail "$(cat "$W/err")"
+	got=$(pull sh --creds alice:s3cret localhost:$((FAKE + 8))/test/x:small)
+	expect_eq digest "$got" "$(tag_digest small)"
+}
+
 t_redirect() {
 	got=$(pull s8 -v --creds u:p localhost:$((FAKE + 7))/test/small:v1 2> "$W/err")
 	expect_eq digest "$got" "$(tag_digest small)"
@@ -326,6 +334,7 @@ t "pull: a whiteout layer deletes a file of the layer below" t_whiteout
 t "pull: 20 MB blob streamed with peak RSS under 4 MiB" t_big
 t "pull: certificate names: IP SAN, --tls-server-name, unknown CA" t_names
 t "pull: basic auth with --creds and --creds-file" t_basic
+t "pull: Bearer token from the realm of the challenge" t_bearer
 t "pull: redirect to another host, new TLS connection, Authorization dropped" t_redirect
 t "pull: --insecure allows plain HTTP to the named registry, loudly" t_insecure
 t "pull: tampered blob fails its digest and is not kept" t_tamper

@@ -7,6 +7,8 @@ spec paths, any repository name) and breaks one thing, by --mode:
   tamper    blobs over 1000 bytes have one byte changed
   truncate  blobs over 1000 bytes stop half-way (Content-Length is whole)
   notjson   manifests asked for by tag are not JSON
+  bearer    wants a Bearer token from its token service (/token), which
+            wants Basic alice:s3cret and the scope of the repository
   loop401   everything answers 401; the token service hands out tokens
   stall     blobs send their headers and a few bytes, then nothing
   redirect  /v2/ wants Basic auth; every other request is sent (307) to
@@ -63,6 +65,20 @@ class H(BaseHTTPRequestHandler):
             realm = "https://localhost:%d/token" % args.port
             return self.send(401, b'{"errors":[]}', headers=[
                 ("WWW-Authenticate", 'Bearer realm="%s",service="fake",scope="repository:x:pull"' % realm)])
+        if mode == "bearer":
+            if p.startswith("/token?"):
+                from urllib.parse import parse_qs, urlsplit
+                q = parse_qs(urlsplit(p).query)
+                if auth != "Basic YWxpY2U6czNjcmV0":
+                    return self.send(401, b'{"details":"bad credentials"}')
+                if q.get("service") != ["fake reg"] or not q.get("scope", [""])[0].startswith("repository:test/x:"):
+                    return self.send(400, b'{"details":"bad query"}')
+                return self.send(200, b'{"access_token": "tok-123", "expires_in": 300}')
+            if auth != "Bearer tok-123":
+                realm = "https://localhost:%d/token" % args.port
+                return self.send(401, b'{"errors":[]}', headers=[("WWW-Authenticate",
+                    'Bearer realm="%s",service="fake reg",scope="repository:test/x:pull"' % realm)])
+            mode = "serve"
         if mode == "redirect":
             if p.startswith("/leak/"):
                 if auth:
