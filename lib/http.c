@@ -238,6 +238,7 @@ static int conn_open(struct http_client *c, const struct url *u, struct http_con
 			return r;
 		}
 		c->handshakes++;
+		c->suite = tls_suite_name(k->t);
 	}
 	/* One connection per host: the oldest goes when the table is full. */
 	int slot = -1;
@@ -587,6 +588,8 @@ int http_get(struct http_client *c, const struct http_req *rq, struct http_resp 
 		}
 		if (rs->status == 204 || rs->status == 304)
 			r = 0;
+		else if (!ok && (h.chunked || rs->length < 0 || rs->length > 65536))
+			h.close = true;	/* an error page of unknown or large size: not worth reading */
 		else if (h.chunked)
 			r = body_chunked(k, &s, e);
 		else if (rs->length >= 0)

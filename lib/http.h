@@ -30,6 +30,7 @@ struct http_client {
 	int max_redirects;	/* default 5 */
 	struct http_conn *conns[HTTP_MAX_CONNS];
 	unsigned long handshakes, requests;	/* counters, for tests and -v */
+	const char *suite;	/* of the last handshake */
 };
 
 struct http_req {

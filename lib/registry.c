@@ -692,6 +692,7 @@ int registry_pull(struct store *st, const struct image_ref *ref, const struct pu
 out:
 	res->handshakes = g->http.handshakes;
 	res->requests = g->http.requests;
+	res->suite = g->http.suite;
 	json_free(&j);
 	free(m.p);
 	http_close_all(&g->http);

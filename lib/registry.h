@@ -55,6 +55,7 @@ struct pull_result {
 	unsigned blobs, blobs_fetched;
 	uint64_t bytes_fetched;
 	unsigned handshakes, requests;
+	const char *suite;		/* TLS suite of the last handshake, or NULL */
 };
 
 int registry_pull(struct store *st, const struct image_ref *ref, const struct pull_opts *o,
