@@ -96,6 +96,8 @@ static void show(void *arg, const struct pull_progress *p)
 	const char *d = strncmp(p->digest, "sha256:", 7) ? p->digest : p->digest + 7;
 	if (p->cached)
 		fprintf(stderr, "\r%-8s %.12s  %s  already stored\033[K\n", p->what, d, total);
+	else if (el < 0.05)
+		fprintf(stderr, "\r%-8s %.12s  %s / %s\033[K%s", p->what, d, done, total, p->finished ? "\n" : "");
 	else
 		fprintf(stderr, "\r%-8s %.12s  %s / %s  %s/s\033[K%s", p->what, d, done, total, rate,
 			p->finished ? "\n" : "");
