@@ -520,7 +520,7 @@ static int read_head(struct http_conn *k, struct http_resp *rs, struct head *h, 
 static int exchange(struct http_client *c, const struct url *u, const struct http_req *rq,
 		    const char *auth, struct http_resp *rs, struct head *h, struct http_conn **kout, struct err *e)
 {
-	char req[6144];
+	char req[16384];
 	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: corral\r\n",
 			 u->path, u->hostport);
 	if (rq->accept)

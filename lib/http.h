@@ -48,8 +48,8 @@ struct http_resp {
 	char digest[80];	/* Docker-Content-Digest */
 	char www_auth[HTTP_HDR_MAX];
 	char content_range[96];
-	char location[2048];	/* of the last redirect; internal */
-	char url[2048];		/* where the response came from (after redirects) */
+	char location[4096];	/* of the last redirect; internal */
+	char url[4096];		/* where the response came from (after redirects) */
 	char body[512];		/* start of the body of a non-2xx answer, NUL-terminated */
 };
 
