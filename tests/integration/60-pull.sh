@@ -149,6 +149,8 @@ EOF
 	start_fake stall $((FAKE + 6))
 	start_fake redirect $((FAKE + 7))
 	start_fake bearer $((FAKE + 8))
+	start_fake chunked $((FAKE + 9))
+	start_fake eof $((FAKE + 10))
 }
 
 # The manifest digest of a tag in the OCI layout.
@@ -258,6 +260,15 @@ t_bearer() {
 	expect_eq digest "$got" "$(tag_digest small)"
 }
 
+t_bodies() {
+	got=$(pull si -v localhost:$((FAKE + 9))/test/x:small 2> "$W/err")
+	expect_eq "digest (chunked)" "$got" "$(tag_digest small)"
+	grep -q "1 TLS handshakes" "$W/err" || fail "chunked bodies broke keep-alive: $(cat "$W/err")"
+	got=$(pull sj -v localhost:$((FAKE + 10))/test/x:small 2> "$W/err")
+	expect_eq "digest (until EOF)" "$got" "$(tag_digest small)"
+	grep -q "4 TLS handshakes" "$W/err" || fail "$(cat "$W/err")"
+}
+
 t_redirect() {
 	got=$(pull s8 -v --creds u:p localhost:$((FAKE + 7))/test/small:v1 2> "$W/err")
 	expect_eq digest "$got" "$(tag_digest small)"
@@ -334,6 +345,7 @@ t "pull: a whiteout layer deletes a file of the layer below" t_whiteout
 t "pull: 20 MB blob streamed with peak RSS under 4 MiB" t_big
 t "pull: certificate names: IP SAN, --tls-server-name, unknown CA" t_names
 t "pull: basic auth with --creds and --creds-file" t_basic
+t "pull: chunked and close-delimited bodies" t_bodies
 t "pull: Bearer token from the realm of the challenge" t_bearer
 t "pull: redirect to another host, new TLS connection, Authorization dropped" t_redirect
 t "pull: --insecure allows plain HTTP to the named registry, loudly" t_insecure

@@ -6,6 +6,8 @@ spec paths, any repository name) and breaks one thing, by --mode:
   serve     nothing: a correct registry (with Range, logged)
   tamper    blobs over 1000 bytes have one byte changed
   truncate  blobs over 1000 bytes stop half-way (Content-Length is whole)
+  chunked   bodies go chunked (odd sizes, an extension, a trailer)
+  eof       bodies have no length: they end when the connection closes
   notjson   manifests asked for by tag are not JSON
   bearer    wants a Bearer token from its token service (/token), which
             wants Basic alice:s3cret and the scope of the repository
@@ -48,6 +50,27 @@ class H(BaseHTTPRequestHandler):
         sys.stderr.write("fake-registry: %s %s\n" % (self.command, self.path))
 
     def send(self, code, body=b"", ctype="application/json", headers=()):
+        if args.mode in ("chunked", "eof") and code == 200:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            for k, v in headers:
+                self.send_header(k, v)
+            if args.mode == "eof":
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+                return
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            i, n = 0, 1
+            while i < len(body):
+                part = body[i:i + n]
+                self.wfile.write(b"%x;ext=1\r\n" % len(part) + part + b"\r\n")
+                i += n
+                n = n * 3 + 7 if n < 40000 else 1
+            self.wfile.write(b"0\r\nX-Trailer: yes\r\n\r\n")
+            return
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
