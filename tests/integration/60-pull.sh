@@ -320,6 +320,35 @@ t_stall() {
 	nothing_kept sf
 }
 
+# A listener whose backlog is full drops new SYNs: connect() hangs.
+t_connect_timeout() {
+	$PY - "$W/full.ready" <<'EOF2' &
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 7001))
+s.listen(0)
+fill = []
+for i in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(("127.0.0.1", 7001))
+    except BlockingIOError:
+        pass
+    fill.append(c)
+open(sys.argv[1], "w").close()
+time.sleep(30)
+EOF2
+	echo $! >> "$W/pids"
+	i=0
+	while [ ! -e "$W/full.ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	start=$(date +%s)
+	expect_rc 125 pull sk --timeout 2 127.0.0.1:7001/x:y 2> "$W/err"
+	took=$(($(date +%s) - start))
+	grep -q "connect 127.0.0.1:7001: timed out after 2000 ms" "$W/err" || fail "$(cat "$W/err")"
+	[ "$took" -lt 10 ] || fail "took $took s"
+}
+
 t_badref() {
 	expect_rc 125 "$CORRAL" pull --dest "$W/sg" 'localhost:1/UPPER:v1' 2> "$W/err"
 	grep -q "bad repository name" "$W/err" || fail "$(cat "$W/err")"
@@ -354,4 +383,5 @@ t "pull: truncated body fails, the next pull resumes with Range" t_truncated
 t "pull: a manifest that is not JSON fails" t_notjson
 t "pull: a 401 loop is detected" t_loop401
 t "pull: a stalled transfer times out" t_stall
+t "pull: a connect that hangs times out" t_connect_timeout
 t "pull: bad references fail before any store is made" t_badref
