@@ -152,7 +152,7 @@ static int tcp_connect(struct http_client *c, const struct url *u, struct err *e
 	int g = getaddrinfo(u->host, port, &hints, &ai);
 	if (g)
 		return err_set(e, EHOSTUNREACH, "%s: cannot resolve: %s", u->host, gai_strerror(g));
-	int r = -ECONNREFUSED, fd = -1, last = ECONNREFUSED;
+	int fd = -1, last = ECONNREFUSED;
 	for (struct addrinfo *a = ai; a; a = a->ai_next) {
 		fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0) {
@@ -187,7 +187,6 @@ static int tcp_connect(struct http_client *c, const struct url *u, struct err *e
 	if (last == ETIMEDOUT)
 		return err_set(e, ETIMEDOUT, "connect %s: timed out after %d ms", u->hostport,
 			       c->connect_timeout_ms);
-	(void)r;
 	return err_sys(e, last, "connect %s", u->hostport);
 ok:
 	freeaddrinfo(ai);
