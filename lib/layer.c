@@ -20,12 +20,22 @@
 #define IN_SIZE  (32 * 1024)
 #define BUF_SIZE (64 * 1024)
 
-/* ---- the byte source: raw or gzip ---- */
+/* ---- the byte source: raw or gzip ----
+ *
+ * Gzip framing is read here and only the deflate data goes to zlib's raw
+ * inflate: the member's CRC-32 is not checked (the blob's SHA-256 covers
+ * every byte), its length is. So zlib can be built without its gzip code
+ * and CRC tables (-DNO_GZIP). */
+
+enum gz_phase { GZ_HEADER, GZ_BODY, GZ_TRAILER, GZ_DONE };
 
 struct src {
 	layer_read_fn fn;
 	void *arg;
-	bool gz, eof, zend, zinit;
+	bool gz, eof, zinit;
+	enum gz_phase phase;
+	uint32_t isize;			/* output of this member, mod 2^32 */
+	unsigned members;
 	z_stream z;
 	unsigned char in[IN_SIZE];
 	size_t in_pos, in_len;
@@ -47,17 +57,113 @@ static int src_fill(struct src *s, struct err *e)
 	return 0;
 }
 
+static int truncated(struct err *e)
+{
+	return err_set(e, EBADMSG, "layer: gzip stream is truncated");
+}
+
+/* The next raw byte, or -EBADMSG at the end. */
+static int src_byte(struct src *s, struct err *e)
+{
+	if (s->in_pos == s->in_len) {
+		int r = src_fill(s, e);
+		if (r < 0)
+			return r;
+		if (s->in_pos == s->in_len)
+			return truncated(e);
+	}
+	return s->in[s->in_pos++];
+}
+
+static int gz_skip(struct src *s, size_t n, bool to_nul, struct err *e)
+{
+	for (size_t i = 0; to_nul || i < n; i++) {
+		int c = src_byte(s, e);
+		if (c < 0)
+			return c;
+		if (to_nul && c == 0)
+			return 0;
+	}
+	return 0;
+}
+
+/* RFC 1952 member header; at a clean end after a member, phase GZ_DONE. */
+static int gz_read_header(struct src *s, struct err *e)
+{
+	unsigned char h[10];
+	int c, r;
+	if (s->members && s->in_pos == s->in_len) {
+		if ((r = src_fill(s, e)) < 0)
+			return r;
+		if (s->in_pos == s->in_len) {
+			s->phase = GZ_DONE;
+			return 0;
+		}
+	}
+	for (int i = 0; i < 10; i++) {
+		c = src_byte(s, e);
+		if ((i == 0 && c != 0x1f) || (i == 1 && c != 0x8b))
+			return err_set(e, EBADMSG, s->members ? "layer: junk after the gzip stream"
+					      : "layer: not a gzip stream");
+		if (c < 0)
+			return c;
+		h[i] = (unsigned char)c;
+	}
+	if (h[2] != 8 || (h[3] & 0xe0))
+		return err_set(e, EBADMSG, "layer: unknown gzip method or flags");
+	if (h[3] & 4) {		/* FEXTRA */
+		int lo = src_byte(s, e), hi = lo < 0 ? lo : src_byte(s, e);
+		if (hi < 0)
+			return hi;
+		if ((r = gz_skip(s, (size_t)(lo | hi << 8), false, e)) < 0)
+			return r;
+	}
+	if ((h[3] & 8) && (r = gz_skip(s, 0, true, e)) < 0)	/* FNAME */
+		return r;
+	if ((h[3] & 16) && (r = gz_skip(s, 0, true, e)) < 0)	/* FCOMMENT */
+		return r;
+	if ((h[3] & 2) && (r = gz_skip(s, 2, false, e)) < 0)	/* FHCRC */
+		return r;
+	if (!s->zinit) {
+		if (inflateInit2(&s->z, -MAX_WBITS) != Z_OK)
+			return err_set(e, ENOMEM, "layer: inflateInit2 failed");
+		s->zinit = true;
+	} else {
+		inflateReset(&s->z);
+	}
+	s->isize = 0;
+	s->phase = GZ_BODY;
+	return 0;
+}
+
+static int gz_read_trailer(struct src *s, struct err *e)
+{
+	uint32_t isize = 0;
+	int c;
+	if (gz_skip(s, 4, false, e) < 0)	/* CRC-32: see above */
+		return -EBADMSG;
+	for (int i = 0; i < 4; i++) {
+		if ((c = src_byte(s, e)) < 0)
+			return c;
+		isize |= (uint32_t)c << (8 * i);
+	}
+	if (isize != s->isize)
+		return err_set(e, EBADMSG, "layer: gzip member length is %u, its trailer says %u",
+			       s->isize, isize);
+	s->members++;
+	s->phase = GZ_HEADER;
+	return 0;
+}
+
 /* Reads up to n bytes of tar; fewer only at the end of the stream. */
 static ssize_t src_read(struct src *s, void *buf, size_t n, struct err *e)
 {
 	size_t got = 0;
 	int r;
 	while (got < n) {
-		if (s->in_pos == s->in_len) {
-			if ((r = src_fill(s, e)) < 0)
-				return r;
-		}
 		if (!s->gz) {
+			if (s->in_pos == s->in_len && (r = src_fill(s, e)) < 0)
+				return r;
 			if (s->in_pos == s->in_len)
 				break;
 			size_t k = s->in_len - s->in_pos;
@@ -68,31 +174,40 @@ static ssize_t src_read(struct src *s, void *buf, size_t n, struct err *e)
 			got += k;
 			continue;
 		}
-		if (s->zend) {
-			/* Members may be concatenated; anything else after one is junk. */
+		if (s->phase == GZ_DONE)
+			break;
+		if (s->phase == GZ_HEADER) {
+			if ((r = gz_read_header(s, e)) < 0)
+				return r;
+			continue;
+		}
+		if (s->phase == GZ_TRAILER) {
+			if ((r = gz_read_trailer(s, e)) < 0)
+				return r;
+			continue;
+		}
+		if (s->in_pos == s->in_len) {
+			if ((r = src_fill(s, e)) < 0)
+				return r;
 			if (s->in_pos == s->in_len)
-				break;
-			if (s->in[s->in_pos] != 0x1f)
-				return err_set(e, EBADMSG, "layer: junk after the gzip stream");
-			inflateReset(&s->z);
-			s->zend = false;
+				return truncated(e);
 		}
 		s->z.next_in = s->in + s->in_pos;
 		s->z.avail_in = (uInt)(s->in_len - s->in_pos);
 		s->z.next_out = (unsigned char *)buf + got;
 		s->z.avail_out = (uInt)(n - got);
 		r = inflate(&s->z, Z_NO_FLUSH);
-		got = n - s->z.avail_out;
+		size_t made = (n - got) - s->z.avail_out;
+		got += made;
+		s->isize += (uint32_t)made;
 		s->in_pos = s->in_len - s->z.avail_in;
-		if (r == Z_STREAM_END) {
-			s->zend = true;
-		} else if (r == Z_BUF_ERROR || (r == Z_OK && s->in_pos == s->in_len && s->eof)) {
-			if (s->eof && s->in_pos == s->in_len)
-				return err_set(e, EBADMSG, "layer: gzip stream is truncated");
-		} else if (r != Z_OK) {
-			return err_set(e, r == Z_MEM_ERROR ? ENOMEM : EBADMSG, "layer: corrupt gzip data: %s",
+		if (r == Z_STREAM_END)
+			s->phase = GZ_TRAILER;
+		else if (r == Z_MEM_ERROR)
+			return err_set(e, ENOMEM, "layer: inflate: out of memory");
+		else if (r != Z_OK && r != Z_BUF_ERROR)
+			return err_set(e, EBADMSG, "layer: corrupt gzip data: %s",
 				       s->z.msg ? s->z.msg : "inflate failed");
-		}
 	}
 	s->st->tar_bytes += got;
 	return (ssize_t)got;
@@ -230,9 +345,11 @@ static void cache_drop(struct unpack *u)
 
 static int resolve_error(const char *entry, const char *dir, int r, struct err *e)
 {
-	if (r == -EXDEV || r == -ELOOP)
+	if (r == -EXDEV)
 		return err_set(e, EPERM, "layer: entry %s: %s/ leads out of the rootfs (through a symlink)",
 			       entry, dir);
+	if (r == -ELOOP)
+		return err_set(e, ELOOP, "layer: entry %s: %s/: a symlink loop or a magic link", entry, dir);
 	if (r == -ENOTDIR)
 		return err_set(e, ENOTDIR, "layer: entry %s: %s is not a directory", entry, dir);
 	return err_sys(e, -r, "layer: entry %s: %s", entry, dir);
@@ -245,6 +362,10 @@ static int parent_dir(struct unpack *u, const char *entry, char *dir, struct err
 	if (u->cache_fd >= 0 && !strcmp(u->cache_path, dir))
 		return u->cache_fd;
 	cache_drop(u);
+	/* Parents this layer implies are its own too: an opaque marker spares them. */
+	for (size_t i = 1, n = strlen(dir); i <= n; i++)
+		if ((dir[i] == '/' || !dir[i]) && pathset_add(&u->seen, dir, i) < 0)
+			return err_set(e, ENOMEM, "layer: out of memory");
 	int fd = resolve(u, dir, O_PATH | O_DIRECTORY);
 	if (fd == -ENOENT) {
 		/* Walk the prefixes, making what is missing. */
@@ -366,6 +487,12 @@ static int clear_lower(struct unpack *u, int fd, char *rel, size_t rlen, int dep
 static int whiteout(struct unpack *u, const char *path, char *dir, const char *base,
 		    struct err *e)
 {
+	/* Nothing below a missing dir to delete, and no reason to make it. */
+	int probe = resolve(u, dir, O_PATH | O_DIRECTORY);
+	if (probe == -ENOENT)
+		return 0;
+	if (probe >= 0)
+		close(probe);
 	int pfd = parent_dir(u, path, dir, e);
 	if (pfd < 0)
 		return pfd;
@@ -377,6 +504,7 @@ static int whiteout(struct unpack *u, const char *path, char *dir, const char *b
 	memcpy(rel, dir, dl + 1);
 	if (!strcmp(base, ".wh..wh..opq")) {
 		r = clear_lower(u, pfd, rel, dl, 0);
+		cache_drop(u);
 	} else if (!strncmp(base, ".wh..wh.", 8)) {
 		r = 0;		/* aufs bookkeeping (.wh..wh.plnk, ...): nothing to do */
 	} else {
@@ -420,8 +548,14 @@ static void set_xattrs(int fd, const struct tar_entry *ent)
 {
 	/* Where the filesystem or our privileges refuse one, the image still
 	 * runs: it is skipped, as Docker does. */
-	for (int i = 0; i < ent->nxattr; i++)
-		(void)fsetxattr(fd, ent->xattr[i].name, ent->xattr[i].value, ent->xattr[i].len, 0);
+	for (int i = 0; i < ent->nxattr; i++) {
+		const char *n = ent->xattr[i].name;
+		/* trusted.* (overlayfs' own opaque/redirect marks among them) and
+		 * system.* (ACLs naming host ids) are not the image's to set. */
+		if (strncmp(n, "user.", 5) && strncmp(n, "security.", 9))
+			continue;
+		(void)fsetxattr(fd, n, ent->xattr[i].value, ent->xattr[i].len, 0);
+	}
 }
 
 static int write_body(struct unpack *u, int fd, const struct tar_entry *ent, struct err *e)
@@ -659,6 +793,7 @@ static int unpack_tar(struct unpack *u, struct err *e)
 				break;
 			meta[ent.size] = 0;
 			r = tar_meta(ent.type, meta, ent.size, &pend, e);
+			ent.size = 0;	/* consumed */
 			free(meta);
 			meta = NULL;
 			break;
@@ -726,14 +861,8 @@ int layer_unpack(layer_read_fn fn, void *arg, int rootfs_fd,
 		r = err_set(e, ENOTSUP, "layer: zstd-compressed layers are not supported (gzip and plain tar are)");
 		goto out;
 	}
-	if (s->in_len >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b) {
+	if (s->in_len >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b)
 		s->gz = true;
-		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
-			r = err_set(e, ENOMEM, "layer: inflateInit2 failed");
-			goto out;
-		}
-		s->zinit = true;
-	}
 	r = unpack_tar(&u, e);
 out:
 	cache_drop(&u);

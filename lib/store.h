@@ -14,7 +14,23 @@
  * A blob reaches blobs/sha256/<hex> only after its SHA-256 matched; a tree
  * reaches rootfs/<hex> only after every layer unpacked. So an interrupted
  * pull leaves nothing that is taken for whole, and running it again
- * completes it. */
+ * completes it.
+ *
+ * A pull, in calls:
+ *   store_open(&s, NULL, &e);
+ *   for the manifest (digest known from the ref or Docker-Content-Digest),
+ *   the config and each layer not yet store_has_blob():
+ *       store_blob_begin(&s, digest, size, &w, &e);  // w.size > 0: resume
+ *       ... GET with "Range: bytes=<w.size>-"; on 200 not 206: blob_restart()
+ *       blob_write(&w, buf, n, &e) per chunk;   interrupted: store_blob_abort(&w, true)
+ *       store_blob_commit(&w, &e);              // -EBADMSG: digest mismatch, nothing kept
+ *   store_manifest(&s, mdigest, &m, &e) lists config and layers (after the
+ *   manifest blob is committed); index resolution is the caller's.
+ *   store_rootfs_build(&s, mdigest, &e);
+ *   store_ref_set(&s, "docker.io/library/busybox:latest", mdigest, &e);
+ *   store_close(&s);
+ * run --image: store_ref_get() then store_rootfs_path(), and the config
+ * blob through store_manifest() + store_blob_read(). */
 #ifndef CORRAL_STORE_H
 #define CORRAL_STORE_H
 

@@ -74,10 +74,10 @@ int tar_meta(char type, const char *body, size_t len, struct tar_pending *pend, 
 void tar_pending_free(struct tar_pending *p);
 void tar_entry_free(struct tar_entry *ent);
 
-/* Normalizes a member name in place to a relative path: leading "/" and
- * "./" stripped, "//" and "/./" collapsed, trailing "/" dropped. "" (the
- * root itself) stays "". -EPERM if any component is "..", -EINVAL if the
- * name is too long. */
+/* Normalizes a member name in place to a relative path: leading "./"
+ * stripped, "//" and "/./" collapsed, trailing "/" dropped. "" (the root
+ * itself) stays "". -EPERM if it is absolute or any component is "..",
+ * -ENAMETOOLONG beyond TAR_PATH_MAX. */
 int tar_clean_path(char *path);
 
 #endif

@@ -327,8 +327,31 @@ TEST(blob_digest_and_resume)
 	snprintf(p, sizeof(p), "%s/blobs/sha256/.partial-%s", dir, d2 + 7);
 	CHECK(access(p, F_OK) < 0);
 	CHECK_INT(store_has_blob(&s, "sha256:ABC"), -EINVAL);
+	/* one writer per blob; gc waits for every other user of the store */
+	struct blob_writer w2;
+	struct store s2;
+	CHECK_INT(store_blob_begin(&s, d2, -1, &w, &e), 0);
+	CHECK_INT(store_blob_begin(&s, d2, -1, &w2, &e), -EBUSY);
+	store_blob_abort(&w, false);
+	CHECK_INT(store_open(&s2, dir, &e), 0);
+	CHECK_INT(store_gc(&s, NULL, &e), -EBUSY);
+	store_close(&s2);
+	CHECK_INT(store_gc(&s, NULL, &e), 0);
+	CHECK_INT(store_has_blob(&s, d), 0);	/* no ref reaches it */
 	CHECK_INT(store_blob_begin(&s, "sha256:../../etc/passwd", -1, &w, &e), -EINVAL);
 	store_close(&s);
+}
+
+TEST(default_dir)
+{
+	unsetenv("CORRAL_IMAGES");
+	CHECK_STR(store_default_dir(), "/var/lib/corral/images");
+	setenv("CORRAL_IMAGES", "/tmp/elsewhere", 1);
+	CHECK_STR(store_default_dir(), "/tmp/elsewhere");
+	unsetenv("CORRAL_IMAGES");
+	struct store s;
+	struct err e = { 0 };
+	CHECK_INT(store_open(&s, "relative/dir", &e), -EINVAL);
 }
 
 TEST(manifest_types)
@@ -368,6 +391,7 @@ int main(int argc, char **argv)
 	RUN(truncated_tar);
 	RUN(blob_digest_and_resume);
 	RUN(manifest_types);
+	RUN(default_dir);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
