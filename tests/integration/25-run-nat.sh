@@ -24,6 +24,13 @@ CLIENT='import socket, sys
 c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
 print(c.recv(100).decode().strip())'
 
+# The veth dies with the sandbox's netns, which the kernel tears down
+# after the run returns (no caller waits on its grace periods).
+no_veth_soon() {
+	i=0
+	while ip -o link | grep -q ' cr-'; do i=$((i + 1)); [ $i -lt 200 ] || fail "veth left: $(links)"; sleep 0.025; done
+}
+
 leases() { $CORRAL netsetup ipam list corral 2>/dev/null | grep -c '^10\.' || true; }
 
 nat_reaches_outside_as_the_host() {
@@ -62,6 +69,7 @@ sandbox_to_sandbox_across_the_bridge() {
 
 teardown_leaves_bridge_and_nat_only() {
 	$CORRAL run --net nat -- true
+	no_veth_soon
 	expect_eq "links" "$(links)" "corral0 crup0 lo "
 	expect_eq "leases" "$(leases)" "0"
 	nft list table ip corral | grep -q 'masquerade comment "corral:corral 10.89.0.0/16 corral0"' ||
@@ -76,6 +84,7 @@ fifty_concurrent_runs_get_distinct_addresses() {
 	wait
 	got=$(cat "$T_TMP"/c.* | sort -u | grep -c '^10\.89\.')
 	expect_eq "distinct addresses" "$got" 50
+	no_veth_soon
 	expect_eq "links after" "$(links)" "corral0 crup0 lo "
 	expect_eq "leases after" "$(leases)" "0"
 }
@@ -89,9 +98,7 @@ sigkill_mid_run_is_reclaimed() {
 	done
 	kill -KILL $pid
 	wait $pid || true
-	# The netns dies with init, and takes the veth with it (asynchronously).
-	i=0
-	while ip -o link | grep -q ' cr-'; do i=$((i + 1)); [ $i -lt 100 ] || fail "veth left"; sleep 0.05; done
+	no_veth_soon
 	expect_eq "stale lease" "$(leases)" "1"
 	$CORRAL netsetup gc
 	expect_eq "leases after gc" "$(leases)" "0"
@@ -99,6 +106,7 @@ sigkill_mid_run_is_reclaimed() {
 
 fixed_ip_and_bad_input() {
 	expect_eq "--ip" "$($CORRAL run --net nat --ip 10.89.3.4 -- sh -c 'ip -4 -o addr show eth0 | awk "{print \$4}"')" "10.89.3.4/16"
+	no_veth_soon
 	l0=$(links)
 	for args in "--net nat --ip 10.90.0.5" "--net nat --ip 10.89.0.1" "--net nat --ip nonsense" \
 		"--net nat --subnet 10.89.0.0/33" "--net nat --bridge bad/name" "--ip 10.89.0.9" "--net bogus"; do
@@ -123,6 +131,7 @@ fixed_ip_and_bad_input() {
 	set -e
 	expect_eq "taken address" "$rc" 125
 	wait $pid
+	no_veth_soon
 	expect_eq "links after" "$(links)" "$l0"
 }
 

@@ -11,8 +11,10 @@ trap 'rm -rf "$T_TMP"' EXIT
 
 t() {
 	_name=$1; shift
-	# A test's background jobs die with it, pass or fail.
-	_out=$( (trap 'kill $(jobs -p) 2>/dev/null' EXIT; set -e; "$@") 2>&1 )
+	# A test's background jobs die with it, pass or fail (dash's `jobs`
+	# sees nothing from a command substitution: kill the subshell's children).
+	_out=$( (trap '_rc=$?; read _me _x < /proc/self/stat; pkill -P $_me 2>/dev/null || :; exit $_rc' EXIT
+		set -e; "$@") 2>&1 )
 	_rc=$?
 	if [ $_rc -eq 0 ]; then
 		echo "ok - $_name"
