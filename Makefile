@@ -7,7 +7,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 CFLAGS   := -std=c11 -D_GNU_SOURCE -Os -Wall -Wextra -Werror -MMD -MP \
             -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
             -fno-stack-protector -isystem $(DEPS)/include -Ilib -Iapplets -Ibuild/gen
-LDFLAGS  := -static -Wl,--gc-sections -s
+LDFLAGS  := -static -Wl,--gc-sections -s -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none
 LIBS     := $(DEPS)/lib/libseccomp.a $(DEPS)/lib/libbearssl.a $(DEPS)/lib/libz.a
 
 LIB_SRC    := $(wildcard lib/*.c)
