@@ -32,11 +32,11 @@ build/gen/applets.inc: tools/mkapplets.sh $(APPLET_SRC) | $(DEPS)/.ok
 	@mkdir -p $(@D)
 	sh tools/mkapplets.sh $(filter-out applets/main.c,$(APPLET_SRC)) > $@.tmp && mv $@.tmp $@
 
-# configs/NAME.json becomes a C array, embedded at build time.
-build/gen/%.json.h: configs/%.json
+# configs/NAME.json becomes a C array, embedded at build time, minified.
+build/gen/%.json.h: configs/%.json tools/jsonmin.sh
 	@mkdir -p $(@D)
 	{ echo "static const char $(subst -,_,$*)_json[] = {"; \
-	  od -An -v -tx1 $< | sed 's/^ *//; s/ *$$//; s/ \+/,0x/g; s/^/0x/; s/$$/,/'; \
+	  sh tools/jsonmin.sh $< | od -An -v -tx1 | sed 's/^ *//; s/ *$$//; s/ \+/,0x/g; s/^/0x/; s/$$/,/'; \
 	  echo "0 };"; } > $@.tmp && mv $@.tmp $@
 
 # The built-in seccomp profile, compiled to BPF here once: libseccomp needs
