@@ -541,6 +541,26 @@ static int nat_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 static int nat_add_cmd(struct ns_ctx *c, int argc, char **argv) { return nat_cmd(c, argc, argv, true); }
 static int nat_del_cmd(struct ns_ctx *c, int argc, char **argv) { return nat_cmd(c, argc, argv, false); }
 
+/* "NET CIDR BRIDGE" (a rule's tag after its prefix) into its three words,
+ * each cut at its buffer's size: 40, 24, 20. */
+static bool tag_words(const char *s, char *net, char *cidr, char *br)
+{
+	char *out[3] = { net, cidr, br };
+	const size_t max[3] = { 39, 23, 19 };
+
+	for (int i = 0; i < 3; i++) {
+		size_t n = 0;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		while (*s && *s != ' ' && *s != '\t' && n < max[i])
+			out[i][n++] = *s++;
+		if (!n)
+			return false;
+		out[i][n] = 0;
+	}
+	return true;
+}
+
 static int nat_list_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	struct nft_rule_info *rules;
@@ -562,8 +582,7 @@ static int nat_list_cmd(struct ns_ctx *c, int argc, char **argv)
 		char net[40], cidr[24], br[20];
 		if (strcmp(rules[i].chain, "postrouting") ||
 		    strncmp(rules[i].comment, NFT_TAG_PREFIX, strlen(NFT_TAG_PREFIX)) ||
-		    sscanf(rules[i].comment + strlen(NFT_TAG_PREFIX), "%39s %23s %19s", net, cidr,
-			   br) != 3)
+		    !tag_words(rules[i].comment + strlen(NFT_TAG_PREFIX), net, cidr, br))
 			continue;
 		if (o.json) {
 			jw_obj(&o.w);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,9 +452,14 @@ static int read_head(struct http_conn *k, struct http_resp *rs, struct head *h, 
 		int r = read_line(k, line, sizeof(line), NULL, e);
 		if (r < 0)
 			return r;
-		int minor, status;
-		char sp;
-		if (sscanf(line, "HTTP/1.%1d %3d%c", &minor, &status, &sp) < 2 || status < 100 || status > 599)
+		/* "HTTP/1.1 200 OK" */
+		int minor = line[7] - '0', status = 0;
+		bool ok = !strncmp(line, "HTTP/1.", 7) && minor >= 0 && minor <= 9 && line[8] == ' ';
+		for (int i = 9; ok && i < 12; i++) {
+			ok = line[i] >= '0' && line[i] <= '9';
+			status = status * 10 + line[i] - '0';
+		}
+		if (!ok || status < 100 || status > 599 || (line[12] && line[12] != ' '))
 			return err_set(e, EPROTO, "%s: not an HTTP answer: '%.60s'", k->host, line);
 		rs->status = status;
 		h->http10 = minor == 0;

@@ -548,8 +548,13 @@ transfer:
 	if (r < 0)
 		goto fail;
 	if (rs.status == 206) {
-		unsigned long long start;
-		if (sscanf(rs.content_range, "bytes %llu-", &start) != 1 || start != from) {
+		/* "bytes 1000-1999/2000" */
+		const char *cr = rs.content_range;
+		char *end = NULL;
+		unsigned long long start = 0;
+		if (!strncmp(cr, "bytes ", 6) && cr[6] >= '0' && cr[6] <= '9')
+			start = strtoull(cr + 6, &end, 10);
+		if (!end || *end != '-' || start != from) {
 			r = err_set(e, EPROTO, "%s %s: answer to Range %llu- starts at '%.40s'", what, digest,
 				    (unsigned long long)from, rs.content_range);
 			goto fail_bad;
