@@ -8,7 +8,11 @@ CFLAGS   := -std=c11 -D_GNU_SOURCE -Os -Wall -Wextra -Werror -MMD -MP \
             -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
             -fno-stack-protector -isystem $(DEPS)/include -Ilib -Iapplets -Ibuild/gen
 LDFLAGS  := -static -Wl,--gc-sections -s -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none
-LIBS     := $(DEPS)/lib/libseccomp.a $(DEPS)/lib/libbearssl.a $(DEPS)/lib/libz.a
+# BearSSL and zlib as linked: copies without unwind tables (.eh_frame, 10
+# KB), which nothing in a static C program reads. libseccomp is for the
+# build tool and the tests only.
+LIBS     := build/noeh/libbearssl.a build/noeh/libz.a
+TEST_LIBS := $(DEPS)/lib/libseccomp.a $(LIBS)
 
 LIB_SRC    := $(wildcard lib/*.c)
 APPLET_SRC := $(wildcard applets/*.c)
@@ -66,17 +70,21 @@ build/gen/version.h: FORCE
 build/obj/applets/main.o: build/gen/version.h
 FORCE:
 
+build/noeh/%.a: | $(DEPS)/.ok
+	@mkdir -p $(@D)
+	objcopy -R .eh_frame $(DEPS)/lib/$*.a $@
+
 build/lib.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
 
-corral: $(APPLET_OBJ) build/lib.a
+corral: $(APPLET_OBJ) build/lib.a $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(APPLET_OBJ) build/lib.a $(LIBS)
 
-build/test/%: tests/unit/%.c tests/unit/t.h build/lib.a
+build/test/%: tests/unit/%.c tests/unit/t.h build/lib.a $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit -static -o $@ $< build/lib.a $(LIBS)
+	$(CC) $(CFLAGS) -Itests/unit -static -o $@ $< build/lib.a $(TEST_LIBS)
 
-build/tools/%: tools/%.c | $(DEPS)/.ok
+build/tools/%: tools/%.c $(LIBS) | $(DEPS)/.ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wl,--gc-sections -static -o $@ $< build/lib.a $(LIBS)
 
