@@ -71,7 +71,9 @@ long sc(long n, long a, long b, long c, long d)
 /* [lo, keep0) and [keep1, hi): the image to unmap around the idle page. */
 struct shed { uintptr_t lo, keep0, keep1, hi; };
 
-__attribute__((section("corral_pause_idle"), aligned(4096), noinline, noreturn))
+/* Aligned so that idle (under 512 bytes) never straddles two pages; a
+ * page alignment would cost the binary up to 4 KiB of padding. */
+__attribute__((section("corral_pause_idle"), aligned(512), noinline, noreturn))
 static void idle(const struct shed *s, long ready_fd)
 {
 	uint64_t all = ~(uint64_t)0;	/* the kernel's sigset: 64 signals */
