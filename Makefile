@@ -50,12 +50,19 @@ build/gen/syscalls.h: tools/syscalls.sh | $(DEPS)/.ok
 
 # The built-in seccomp profile, compiled to BPF here once: libseccomp needs
 # ~30 ms for it, more than the start-up budget of `corral run`.
-GEN += build/gen/seccomp-default.bpf.h
+# Both it and the profile are embedded deflated (tools/zembed.sh).
+GEN += build/gen/seccomp-default.bpf.h build/gen/seccomp-default.json.z.h
 SECCOMP_BPF_SRC := tools/seccomp-bpf.c lib/seccomp.c lib/json.c lib/caps.c lib/util.c
-build/gen/seccomp-default.bpf.h: $(SECCOMP_BPF_SRC) lib/seccomp.h build/gen/seccomp-default.json.h | $(DEPS)/.ok
+build/gen/seccomp-default.bpf.h: $(SECCOMP_BPF_SRC) lib/seccomp.h build/gen/seccomp-default.json.z.h \
+		build/gen/syscalls.h tools/zembed.sh | $(DEPS)/.ok
 	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -DSECCOMP_NO_PRECOMPILED -DSECCOMP_LIBSECCOMP -static -o build/gen/seccomp-bpf \
-		$(SECCOMP_BPF_SRC) $(DEPS)/lib/libseccomp.a
-	build/gen/seccomp-bpf > $@.tmp && mv $@.tmp $@
+		$(SECCOMP_BPF_SRC) $(DEPS)/lib/libseccomp.a $(DEPS)/lib/libz.a
+	build/gen/seccomp-bpf build/gen/seccomp-default.bpf > $@.tmp
+	sh tools/zembed.sh seccomp_default_bpf build/gen/seccomp-default.bpf >> $@.tmp && mv $@.tmp $@
+build/gen/seccomp-default.json.z.h: configs/seccomp-default.json tools/jsonmin.sh tools/zembed.sh
+	@mkdir -p $(@D)
+	sh tools/jsonmin.sh $< > build/gen/seccomp-default.min.json
+	sh tools/zembed.sh seccomp_default_json build/gen/seccomp-default.min.json > $@.tmp && mv $@.tmp $@
 
 build/obj/%.o: %.c $(GEN) | $(DEPS)/.ok
 	@mkdir -p $(@D)

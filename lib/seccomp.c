@@ -27,7 +27,8 @@
 #include "seccomp.h"
 #include "caps.h"
 #include "json.h"
-#include "seccomp-default.json.h"
+#include <zlib.h>
+#include "seccomp-default.json.z.h"
 #ifndef SECCOMP_LIBSECCOMP
 #include <linux/audit.h>
 #include "syscalls.h"
@@ -971,6 +972,27 @@ static int compile(struct pc *p, int root, struct sc_filter *f)
 #endif
 }
 
+/* Inflates the len bytes deflated in z[0..zlen) into out. */
+static int inflate_to(const unsigned char *z, size_t zlen, void *out, size_t len)
+{
+	z_stream s;
+	memset(&s, 0, sizeof(s));
+	if (inflateInit2(&s, -MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	s.next_in = (unsigned char *)z;
+	s.avail_in = (uInt)zlen;
+	s.next_out = out;
+	s.avail_out = (uInt)len;
+	int r = inflate(&s, Z_FINISH);
+	inflateEnd(&s);
+	return r == Z_STREAM_END && s.total_out == len ? 0 : -ENOMEM;
+}
+
+/* The built-in profile, inflated on first use; "" when that failed (out
+ * of memory), which seccomp_prepare tells apart. */
+static char default_json[SECCOMP_DEFAULT_JSON_LEN + 1];
+static const char no_default_json[1];
+
 #ifndef SECCOMP_NO_PRECOMPILED
 /* The built-in profile, compiled at build time (tools/seccomp-bpf.c), when
  * it fits: the same capabilities where the profile looks, and a kernel
@@ -980,7 +1002,7 @@ static bool precompiled_fits(const char *text, uint64_t caps)
 	struct pc p = { .kmajor = -1 };
 	bool new_enough = false;
 
-	if (text != seccomp_default_json)
+	if (text != default_json)
 		return false;
 	if ((caps ^ SECCOMP_DEFAULT_BPF_CAPS) & SECCOMP_DEFAULT_BPF_MASK)
 		return false;
@@ -991,13 +1013,14 @@ static int precompiled(struct sc_filter **out, struct err *e)
 {
 	struct sc_filter *f = calloc(1, sizeof(*f));
 	if (f)
-		f->prog.filter = malloc(sizeof(seccomp_default_bpf));
-	if (!f || !f->prog.filter) {
-		free(f);
-		return err_sys(e, ENOMEM, "seccomp");
+		f->prog.filter = malloc(SECCOMP_DEFAULT_BPF_LEN);
+	if (!f || !f->prog.filter ||
+	    inflate_to(seccomp_default_bpf_z, sizeof(seccomp_default_bpf_z), f->prog.filter,
+		       SECCOMP_DEFAULT_BPF_LEN) < 0) {
+		seccomp_free(f);
+		return err_sys(e, ENOMEM, "seccomp: unpacking the built-in filter");
 	}
-	memcpy(f->prog.filter, seccomp_default_bpf, sizeof(seccomp_default_bpf));
-	f->prog.len = sizeof(seccomp_default_bpf) / sizeof(seccomp_default_bpf[0]);
+	f->prog.len = SECCOMP_DEFAULT_BPF_LEN / sizeof(struct sock_filter);
 	*out = f;
 	return 0;
 }
@@ -1012,6 +1035,8 @@ int seccomp_prepare(const char *text, size_t len, uint64_t caps,
 	int r;
 
 	*out = NULL;
+	if (text == no_default_json)
+		return err_sys(e, ENOMEM, "seccomp: unpacking the built-in profile");
 #ifndef SECCOMP_NO_PRECOMPILED
 	if (precompiled_fits(text, caps))
 		return precompiled(out, e);
@@ -1074,7 +1099,14 @@ size_t seccomp_program(const struct sc_filter *f, const struct sock_filter **pro
 
 const char *seccomp_default_profile(size_t *len)
 {
+	if (!default_json[0] &&
+	    inflate_to(seccomp_default_json_z, sizeof(seccomp_default_json_z), default_json,
+		       SECCOMP_DEFAULT_JSON_LEN) < 0) {
+		if (len)
+			*len = 0;
+		return no_default_json;
+	}
 	if (len)
-		*len = sizeof(seccomp_default_json) - 1;
-	return seccomp_default_json;
+		*len = SECCOMP_DEFAULT_JSON_LEN;
+	return default_json;
 }
