@@ -278,8 +278,8 @@ int pull_main(int argc, char **argv)
 		    res.media_type, res.index_digest[0] ? " from index " : "", res.index_digest,
 		    res.blobs_fetched, res.blobs, (unsigned long long)res.bytes_fetched, el,
 		    el > 0 ? res.bytes_fetched / el / (1 << 20) : 0.0, res.handshakes, res.requests);
-		msg("TLS: %s (offered first %s)", res.suite ? res.suite : "not used",
-		    tls_have_aesni() ? "AES-GCM: the CPU has AES-NI" : "ChaCha20-Poly1305: no AES-NI");
+		msg("TLS: %s (AES %s)", res.suite ? res.suite : "not used",
+		    tls_have_aesni() ? "with AES-NI" : "in constant-time software: no AES-NI");
 	}
 	store_close(&st);
 	free(creds);
