@@ -44,9 +44,10 @@ build/gen/%.json.h: configs/%.json tools/jsonmin.sh
 	  echo "0 };"; } > $@.tmp && mv $@.tmp $@
 
 # System call numbers for lib/seccomp.c, from libseccomp's own table.
-build/gen/syscalls.h: tools/syscalls.sh | $(DEPS)/.ok
+build/gen/syscalls.h: tools/syscalls.sh tools/zembed.sh | $(DEPS)/.ok
 	@mkdir -p $(@D)
-	sh tools/syscalls.sh $(DEPS) > $@.tmp && mv $@.tmp $@
+	sh tools/syscalls.sh $(DEPS) > build/gen/syscalls.txt
+	sh tools/zembed.sh syscalls build/gen/syscalls.txt > $@.tmp && mv $@.tmp $@
 
 # The built-in seccomp profile, compiled to BPF here once: libseccomp needs
 # ~30 ms for it, more than the start-up budget of `corral run`.

@@ -100,12 +100,14 @@ typedef struct scmp_arg_cmp cmp_t;
 typedef struct { unsigned int arg, op; uint64_t datum_a, datum_b; } cmp_t;
 enum { CMP_NE = 1, CMP_LT, CMP_LE, CMP_EQ, CMP_GE, CMP_GT, CMP_MASKED_EQ };
 
-/* A rule: one system call (an index into sc_names) and the comparisons
- * that must all hold. */
+/* A rule: one system call and the comparisons that must all hold. nr:
+ * its numbers on x86, x86_64 and x32 (without X32_SYSCALL_BIT), -1 where
+ * it has none; mux: its socketcall(2) call number on x86, 100 + its ipc(2)
+ * call number, or 0. */
 struct rule {
 	uint32_t act;
-	uint16_t sys;
-	uint8_t ncmp;
+	short nr[3];
+	uint8_t mux, ncmp;
 	cmp_t cmp[6];
 };
 
@@ -508,14 +510,49 @@ static int add_rule(struct pc *p, uint32_t act, const char *name, int ncmp, cons
 	return seccomp_rule_add_array(p->ctx, act, nr, (unsigned)ncmp, cmp);
 }
 #else
+/* x86 reaches these calls through socketcall(2), with call numbers 1 to
+ * 20 in this order, and through ipc(2), with those of ipc_calls; the
+ * newer kernels also have direct numbers for most. libseccomp adds a rule
+ * for each way in, with argument 0 of the multiplexer compared to the
+ * call number in place of the rule's own conditions on argument 0. */
+static const char mux_names[] =
+	"socket\0bind\0connect\0listen\0accept\0getsockname\0getpeername\0socketpair\0"
+	"send\0recv\0sendto\0recvfrom\0shutdown\0setsockopt\0getsockopt\0sendmsg\0recvmsg\0"
+	"accept4\0recvmmsg\0sendmmsg\0semop\0semget\0semctl\0semtimedop\0msgsnd\0msgrcv\0"
+	"msgget\0msgctl\0shmat\0shmdt\0shmget\0shmctl\0";
+static const uint8_t ipc_calls[] = { 1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24 };
+#define X86_SOCKETCALL 102
+#define X86_IPC 117
+#define X32_SYSCALL_BIT 0x40000000u
+
+static int inflate_to(const unsigned char *z, size_t zlen, void *out, size_t len);
+
+/* build/gen/syscalls.h, inflated on first use: a line "NAME X86 X86_64
+ * X32" per call, "-" where it has no number. */
+static char sc_table[SYSCALLS_LEN + 1];
+
+static int parse_nr(const char **s)
+{
+	int v = 0;
+	if (**s == '-') {
+		++*s;
+		return -1;
+	}
+	while (**s >= '0' && **s <= '9')
+		v = v * 10 + *(*s)++ - '0';
+	return v;
+}
+
 static int add_rule(struct pc *p, uint32_t act, const char *name, int ncmp, const cmp_t *cmp)
 {
-	const char *n = sc_names;
-	int sys = 0;
+	size_t len = strlen(name);
+	const char *s = sc_table;
 
-	while (*n && strcmp(n, name))
-		n += strlen(n) + 1, sys++;
-	if (!*n)
+	if (!sc_table[0] && inflate_to(syscalls_z, sizeof(syscalls_z), sc_table, SYSCALLS_LEN) < 0)
+		return -ENOMEM;
+	while (*s && !(!strncmp(s, name, len) && s[len] == ' '))
+		s = strchr(s, '\n') + 1;
+	if (!*s)
 		return 0;
 	if (p->nrules == p->cap) {
 		size_t cap = p->cap ? 2 * p->cap : 256;
@@ -526,8 +563,17 @@ static int add_rule(struct pc *p, uint32_t act, const char *name, int ncmp, cons
 		p->cap = cap;
 	}
 	struct rule *r = &p->rules[p->nrules++];
+	s += len;
+	for (int i = 0; i < 3; i++) {
+		s++;
+		r->nr[i] = (short)parse_nr(&s);
+	}
+	r->mux = 0;
+	unsigned k = 0;
+	for (const char *m = mux_names; *m; m += strlen(m) + 1, k++)
+		if (!strcmp(m, name))
+			r->mux = (uint8_t)(k < 20 ? k + 1 : 100u + ipc_calls[k - 20]);
 	r->act = act;
-	r->sys = (uint16_t)sys;
 	r->ncmp = (uint8_t)ncmp;
 	memcpy(r->cmp, cmp, (size_t)ncmp * sizeof(*cmp));
 	return 0;
@@ -645,20 +691,6 @@ static int export_bpf(scmp_filter_ctx ctx, struct sc_filter *f, struct err *e)
 }
 #else	/* our own back end */
 
-/* x86 reaches these calls through socketcall(2), with call numbers 1 to
- * 20 in this order, and through ipc(2), with those of ipc_calls; the
- * newer kernels also have direct numbers for most. libseccomp adds a rule
- * for each way in, with argument 0 of the multiplexer compared to the
- * call number in place of the rule's own conditions on argument 0. */
-static const char mux_names[] =
-	"socket\0bind\0connect\0listen\0accept\0getsockname\0getpeername\0socketpair\0"
-	"send\0recv\0sendto\0recvfrom\0shutdown\0setsockopt\0getsockopt\0sendmsg\0recvmsg\0"
-	"accept4\0recvmmsg\0sendmmsg\0semop\0semget\0semctl\0semtimedop\0msgsnd\0msgrcv\0"
-	"msgget\0msgctl\0shmat\0shmdt\0shmget\0shmctl\0";
-static const uint8_t ipc_calls[] = { 1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24 };
-#define X86_SOCKETCALL 102
-#define X86_IPC 117
-#define X32_SYSCALL_BIT 0x40000000u
 
 /* A rule as it lands in one architecture's section. */
 struct ent {
@@ -843,17 +875,11 @@ static int emit_section(struct prog *g, const struct pc *p, unsigned arches)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct rule *r = &p->rules[i];
-		const short *nrs = sc_nrs[r->sys];
+		const short *nrs = r->nr;
 		if (arches & ARCH_X86) {
-			const char *name = sc_names, *m = mux_names;
-			unsigned k;
-			for (k = 0; k < r->sys; k++)
-				name += strlen(name) + 1;
-			for (k = 0; *m && strcmp(m, name); m += strlen(m) + 1)
-				k++;
-			if (*m)
-				e[n++] = (struct ent){ k < 20 ? X86_SOCKETCALL : X86_IPC, (uint32_t)n,
-						       k < 20 ? k + 1 : ipc_calls[k - 20], r };
+			if (r->mux)
+				e[n++] = (struct ent){ r->mux > 100 ? X86_IPC : X86_SOCKETCALL, (uint32_t)n,
+						       r->mux > 100 ? r->mux - 100u : r->mux, r };
 			if (nrs[0] >= 0)
 				e[n++] = (struct ent){ (uint32_t)nrs[0], (uint32_t)n, 0, r };
 			continue;
