@@ -123,6 +123,7 @@ test_junk_in_state_dir() {
 	echo x >"$d/not-an-address"
 	echo x >"$d/10.82.0.999"
 	ln -s /etc/passwd "$d/10.82.0.6"
+	mkdir "$d/10.82.0.7"	# the broadcast: never a candidate anyway
 	list=$(ns ipam list junk --json)
 	case $list in *'"address":"10.82.0.3","owner":"unknown"'*'"live":false'*) ;;
 		*) fail "junk lease not listed as ownerless: $list" ;; esac
@@ -130,10 +131,14 @@ test_junk_in_state_dir() {
 	expect_eq "junk .3 reclaimed" "$(ns ipam alloc junk --owner "pid:$OWNER")" 10.82.0.3/29
 	expect_eq "junk .4 reclaimed" "$(ns ipam alloc junk --owner "pid:$OWNER")" 10.82.0.4/29
 	expect_eq "empty .5 reclaimed" "$(ns ipam alloc junk --owner "pid:$OWNER")" 10.82.0.5/29
-	[ "$(readlink "$d/10.82.0.6" || true)" = "/etc/passwd" ] || true
-	ns ipam alloc junk --owner "pid:$OWNER" >/dev/null || true
+	expect_eq "symlink replaced, not followed" "$(ns ipam alloc junk --owner "pid:$OWNER")" 10.82.0.6/29
 	grep -q '^root:' /etc/passwd || fail "a symlinked lease wrote through to its target"
+	[ ! -L "$d/10.82.0.6" ] || fail "symlink still there"
 	[ -f "$d/not-an-address" ] || fail "foreign file removed"
+	ns ipam release junk 10.82.0.2
+	mkdir "$d/10.82.0.2"
+	expect_rc 125 ns ipam alloc junk --owner "pid:$OWNER"	# full; the dir is skipped
+	[ -d "$d/10.82.0.2" ] || fail "directory removed"
 }
 
 test_sandbox_owner_and_gc() {
