@@ -17,7 +17,7 @@ sleeper() {
 	sleep 600 >/dev/null 2>&1 </dev/null &
 	OWNER=$!
 	SLEEPERS="$SLEEPERS $OWNER"
-	trap 'kill $SLEEPERS 2>/dev/null' EXIT
+	trap 'kill $SLEEPERS 2>/dev/null || true' EXIT
 }
 
 # race NET SUBNET N: N allocators released at once; their outputs in $T_TMP/NET.*

@@ -161,6 +161,7 @@ e2e_setup() {
 
 # Outside: answers each TCP connection with the source address it sees.
 serve() {
+	: >"$T_TMP/serve.out"
 	ip netns exec "$O" python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -170,6 +171,7 @@ while True:
     c, a = s.accept(); c.sendall(a[0].encode()); c.close()
 ' >"$T_TMP/serve.out" 2>&1 &
 	SERVER=$!
+	trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 	for _ in $(seq 50); do grep -q ready "$T_TMP/serve.out" && return 0; sleep 0.1; done
 	fail "listener did not start: $(cat "$T_TMP/serve.out")"
 }
@@ -186,7 +188,6 @@ print(s.recv(100).decode())
 test_masquerade_end_to_end() {
 	e2e_setup
 	serve
-	trap 'kill $SERVER 2>/dev/null' EXIT
 	# without NAT, the outside has no way back to 10.89/16: no answer
 	if ask >/dev/null 2>&1; then fail "reached the outside without NAT"; fi
 	ns nat add 10.89.0.0/16 bridge corral0
@@ -205,7 +206,6 @@ test_host_forward_drop_policy() {
 	in_h nft add table inet hostfw
 	in_h nft add chain inet hostfw forwarding '{ type filter hook forward priority 10; policy drop; }'
 	serve
-	trap 'kill $SERVER 2>/dev/null' EXIT
 	ns nat add 10.89.0.0/16 bridge corral0
 	expect_eq "source seen outside" "$(ask)" 192.0.2.1
 	ns nat add 10.89.0.0/16 bridge corral0
