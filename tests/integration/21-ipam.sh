@@ -197,7 +197,32 @@ test_subnet_remembered_and_guarded() {
 		10.87.0.2/24
 }
 
+test_gc_races_allocators() {
+	# gc drops a network's dir when it is empty; allocators that wait on
+	# the old lock must notice and start over, and no live lease may go
+	CORRAL_ROOT=$T_TMP/gcrace
+	sleeper
+	( for _ in $(seq 150); do ns gc 2>/dev/null || echo "gc failed"; done ) >"$T_TMP/gc.log" &
+	g=$!
+	pids=""
+	for w in 1 2 3 4; do
+		( for _ in $(seq 50); do
+			a=$(ns ipam alloc gr --subnet 10.88.0.0/24 --owner "pid:$OWNER") || echo "alloc failed"
+			[ -f "$CORRAL_ROOT/ipam/gr/${a%/*}" ] || echo "lease $a lost"
+			ns ipam release gr "$a" || echo "release failed"
+		  done ) >"$T_TMP/w.$w" 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	wait $g
+	bad=$(cat "$T_TMP"/w.* "$T_TMP/gc.log")
+	[ -z "$bad" ] || fail "$bad"
+	ns gc
+	[ ! -e "$CORRAL_ROOT/ipam/gr" ] || fail "empty network dir left"
+}
+
 t "ipam: 50 racing allocators get 50 distinct addresses" test_race_50_distinct
+t "ipam: gc dropping empty networks races 200 alloc/release cycles safely" test_gc_races_allocators
 t "ipam: 50 racing allocators on 29 free addresses: 29 distinct, 21 refused" test_race_more_than_room
 t "ipam: the lease of a dead pid is reclaimed" test_dead_pid_reclaimed
 t "ipam: a recycled pid (other start time or boot) is not the owner" test_recycled_pid_not_owner
