@@ -324,13 +324,6 @@ struct netdir {
 	int dir, lock;
 };
 
-static const char *root_of(const char *root)
-{
-	if (root && *root)
-		return root;
-	const char *env = getenv("CORRAL_ROOT");
-	return env && *env ? env : "/run/corral";
-}
 
 static int mkdir_p(const char *path, mode_t mode)
 {
@@ -377,7 +370,7 @@ static int nd_open(const struct ipam_net *n, int create, struct netdir *d, struc
 	d->dir = d->lock = -1;
 	if (!n->name || !valid_name(n->name, IPAM_NAME_MAX))
 		return err_set(e, EINVAL, "bad network name '%s'", n->name ? n->name : "");
-	const char *root = root_of(n->root);
+	const char *root = state_root(n->root);
 	if (root[0] != '/')
 		return err_set(e, EINVAL, "state root '%s' is not an absolute path", root);
 	if ((size_t)snprintf(d->root, sizeof(d->root), "%s", root) >= sizeof(d->root) ||
@@ -921,7 +914,7 @@ int ipam_gc_all(const char *root, int *reclaimed, struct err *e)
 
 	if (reclaimed)
 		*reclaimed = 0;
-	root = root_of(root);
+	root = state_root(root);
 	if ((size_t)snprintf(path, sizeof(path), "%s/ipam", root) >= sizeof(path))
 		return err_set(e, ENAMETOOLONG, "ipam: path too long");
 	DIR *dir = opendir(path);

@@ -474,11 +474,7 @@ int nft_drop_forward_chains(struct nl *nl, struct nft_chain_info **out, size_t *
 static int nft_lock(const char *root, struct err *e)
 {
 	char path[PATH_MAX];
-	if (!root || !*root) {
-		root = getenv("CORRAL_ROOT");
-		if (!root || !*root)
-			root = "/run/corral";
-	}
+	root = state_root(root);
 	if (root[0] != '/')
 		return err_set(e, EINVAL, "state root '%s' is not an absolute path", root);
 	if ((size_t)snprintf(path, sizeof(path), "%s", root) >= sizeof(path))
