@@ -33,6 +33,11 @@
  *   --ip ADDR             with --net nat: this address instead of a lease
  *   --subnet CIDR         with --net nat: another subnet (gateway: first host)
  *   --bridge NAME         with --net nat: another bridge
+ * Limits (cgroup v2, or v1 where only v1 has the controller):
+ *   --memory SIZE         memory (and no swap); over it, the command is
+ *                         OOM-killed and run says so, exit 137
+ *   --pids N              processes and threads
+ *   --cpus N              CPU time, e.g. 0.5 or 2
  * Security:
  *   --cap-add CAP         add a capability to Docker's default set (or ALL)
  *   --cap-drop CAP        drop one (or ALL)
@@ -62,6 +67,7 @@
 
 #include "applets.h"
 #include "caps.h"
+#include "cgroup.h"
 #include "json.h"
 #include "mount.h"
 #include "netconf.h"
@@ -95,6 +101,8 @@ struct run_opts {
 	uint64_t caps;			/* what CMD keeps */
 	const char *seccomp;		/* a profile path, "unconfined", or NULL */
 	struct sc_filter *filter;
+	struct cgroup_limits limits;
+	struct cgroup cg;
 	bool debug;
 	char **argv;
 };
@@ -116,7 +124,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_ROOT = 256, O_OVL, O_BIND, O_ROBIND, O_TMPFS, O_CWD, O_ENV, O_CLEARENV,
 	       O_HOST, O_NET, O_PFDS, O_DEBUG, O_NOPIVOT, O_CAPADD, O_CAPDROP, O_SECCOMP,
-	       O_IP, O_SUBNET, O_BRIDGE };
+	       O_IP, O_SUBNET, O_BRIDGE, O_MEMORY, O_PIDS, O_CPUS };
 	static const struct option lo[] = {
 		{ "root", 1, 0, O_ROOT }, { "overlay-size", 1, 0, O_OVL },
 		{ "bind", 1, 0, O_BIND }, { "ro-bind", 1, 0, O_ROBIND },
@@ -127,6 +135,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ "no-pivot", 0, 0, O_NOPIVOT }, { "cap-add", 1, 0, O_CAPADD },
 		{ "cap-drop", 1, 0, O_CAPDROP }, { "seccomp", 1, 0, O_SECCOMP },
 		{ "ip", 1, 0, O_IP }, { "subnet", 1, 0, O_SUBNET }, { "bridge", 1, 0, O_BRIDGE },
+		{ "memory", 1, 0, O_MEMORY }, { "pids", 1, 0, O_PIDS }, { "cpus", 1, 0, O_CPUS },
 		{ "help", 0, 0, 'h' },
 		{ 0 }
 	};
@@ -197,6 +206,18 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_IP:
 			o->ip = optarg;
+			break;
+		case O_MEMORY:
+			if (parse_size(optarg, &o->limits.memory, &e) < 0 || o->limits.memory < (1 << 20))
+				return fail(EXIT_CORRAL, "bad --memory '%s' (want e.g. 64m, at least 1m)", optarg);
+			break;
+		case O_PIDS:
+			if (parse_u64(optarg, 1, 1u << 22, &o->limits.pids, &e) < 0)
+				return fail(EXIT_CORRAL, "bad --pids: %s", e.msg);
+			break;
+		case O_CPUS:
+			if (cgroup_parse_cpus(optarg, &o->limits, &e) < 0)
+				return fail(EXIT_CORRAL, "bad --cpus: %s", e.msg);
 			break;
 		case O_SUBNET:
 			o->subnet = optarg;
@@ -479,6 +500,11 @@ int run_main(int argc, char **argv)
 	if (!env)
 		return fail(EXIT_CORRAL, "out of memory");
 
+	/* Named after us, so that gc can tell a live run's cgroup. */
+	char cgname[64];
+	snprintf(cgname, sizeof(cgname), "run-%d-%llu", (int)getpid(), proc_start_time(getpid()));
+	if (cgroup_create(cgname, &o.limits, &o.cg, &e) < 0)
+		return fail_err(&e);
 	int sync[2];
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return fail(EXIT_CORRAL, "pipe: %s", strerror(errno));
@@ -497,9 +523,12 @@ int run_main(int argc, char **argv)
 	}
 	close(sync[0]);
 	struct net_attachment att = { 0 };
-	if (o.net == NET_NAT && attach_nat(&o, init, want, &att, &e) < 0) {
+	if (cgroup_attach(&o.cg, init, &e) < 0 ||
+	    (o.net == NET_NAT && attach_nat(&o, init, want, &att, &e) < 0)) {
+		struct err ignored;
 		kill(init, SIGKILL);
 		waitpid(init, NULL, 0);
+		cgroup_destroy(&o.cg, &ignored);
 		return fail_err(&e);
 	}
 	/* Go, with the address the sandbox got (0: none). */
@@ -507,6 +536,11 @@ int run_main(int argc, char **argv)
 		return fail(EXIT_CORRAL, "sync: %s", strerror(errno));
 	close(sync[1]);
 	int code = proc_exit_code(proc_supervise(init, 0));
+	if (code == 128 + SIGKILL && cgroup_oom_killed(&o.cg, &e) == 1)
+		msg("the command was killed: it reached the --memory limit (%llu KiB)",
+		    (unsigned long long)(o.limits.memory >> 10));
+	if (cgroup_destroy(&o.cg, &e) < 0)
+		msg("%s", e.msg);
 	/* The veth goes with the netns; only the lease is ours to return. */
 	if (o.net == NET_NAT && net_detach(&o.netcfg, NULL, &att, false, &e) < 0)
 		msg("%s", e.msg);
