@@ -33,6 +33,10 @@
  *   --ip ADDR             with --net nat: this address instead of a lease
  *   --subnet CIDR         with --net nat: another subnet (gateway: first host)
  *   --bridge NAME         with --net nat: another bridge
+ *   --sandbox ID|NAME     join a pod (`corral sandbox create`): its net, ipc
+ *                         and uts namespaces, and its pid namespace when the
+ *                         pod shares one; own mount namespace and overlay.
+ *                         Also spelled --net sandbox:ID
  * Limits (cgroup v2, or v1 where only v1 has the controller):
  *   --memory SIZE         memory (and no swap); over it, the command is
  *                         OOM-killed and run says so, exit 137
@@ -72,8 +76,10 @@
 #include "mount.h"
 #include "netconf.h"
 #include "nl.h"
+#include "nsjoin.h"
 #include "proc.h"
 #include "rtnl.h"
+#include "sandbox_ref.h"
 #include "seccomp.h"
 #include "util.h"
 
@@ -81,7 +87,7 @@
 #define MAX_MOUNTS 64
 #define MAX_ENV 256
 
-enum net_mode { NET_NONE, NET_HOST, NET_NAT };
+enum net_mode { NET_NONE, NET_HOST, NET_NAT, NET_SANDBOX };
 
 struct run_opts {
 	struct rootfs root;
@@ -94,6 +100,8 @@ struct run_opts {
 	const char *hostname;
 	enum net_mode net;
 	const char *ip, *subnet, *bridge;	/* --net nat */
+	const char *sandbox;			/* --sandbox */
+	bool pod_pid;				/* the pod's pid namespace is joined */
 	struct net_config netcfg;
 	struct rootfs_file files[3];
 	char hosts[256], hostname_file[80];
@@ -124,7 +132,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_ROOT = 256, O_OVL, O_BIND, O_ROBIND, O_TMPFS, O_CWD, O_ENV, O_CLEARENV,
 	       O_HOST, O_NET, O_PFDS, O_DEBUG, O_NOPIVOT, O_CAPADD, O_CAPDROP, O_SECCOMP,
-	       O_IP, O_SUBNET, O_BRIDGE, O_MEMORY, O_PIDS, O_CPUS };
+	       O_IP, O_SUBNET, O_BRIDGE, O_MEMORY, O_PIDS, O_CPUS, O_SANDBOX };
 	static const struct option lo[] = {
 		{ "root", 1, 0, O_ROOT }, { "overlay-size", 1, 0, O_OVL },
 		{ "bind", 1, 0, O_BIND }, { "ro-bind", 1, 0, O_ROBIND },
@@ -136,6 +144,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ "cap-drop", 1, 0, O_CAPDROP }, { "seccomp", 1, 0, O_SECCOMP },
 		{ "ip", 1, 0, O_IP }, { "subnet", 1, 0, O_SUBNET }, { "bridge", 1, 0, O_BRIDGE },
 		{ "memory", 1, 0, O_MEMORY }, { "pids", 1, 0, O_PIDS }, { "cpus", 1, 0, O_CPUS },
+		{ "sandbox", 1, 0, O_SANDBOX },
 		{ "help", 0, 0, 'h' },
 		{ 0 }
 	};
@@ -199,10 +208,15 @@ static int parse(int argc, char **argv, struct run_opts *o)
 				o->net = NET_HOST;
 			else if (!strcmp(optarg, "nat"))
 				o->net = NET_NAT;
-			else if (!strncmp(optarg, "sandbox:", 8))
-				return fail(EXIT_CORRAL, "--net %s is not available in this build", optarg);
-			else
-				return fail(EXIT_CORRAL, "bad --net '%s' (want none, host or nat)", optarg);
+			else if (!strncmp(optarg, "sandbox:", 8)) {
+				o->net = NET_SANDBOX;
+				o->sandbox = optarg + 8;
+			} else
+				return fail(EXIT_CORRAL, "bad --net '%s' (want none, host, nat or sandbox:ID)", optarg);
+			break;
+		case O_SANDBOX:
+			o->net = NET_SANDBOX;
+			o->sandbox = optarg;
 			break;
 		case O_IP:
 			o->ip = optarg;
@@ -262,6 +276,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	}
 	if ((o->ip || o->subnet || o->bridge) && o->net != NET_NAT)
 		return fail(EXIT_CORRAL, "--ip, --subnet and --bridge go with --net nat");
+	if (o->net == NET_SANDBOX && o->hostname)
+		return fail(EXIT_CORRAL, "--hostname cannot change a pod's hostname (it shares the pod's uts namespace)");
 	if (optind >= argc)
 		return fail(EXIT_CORRAL, "no command given; see --help");
 	o->argv = argv + optind;
@@ -379,6 +395,10 @@ static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, i
 	close_fds_from(3 + o->preserve_fds);
 	/* Keeps /proc/1/exe (corral's binary) out of reach of the sandbox. */
 	prctl(PR_SET_DUMPABLE, 0);
+	/* In a pod's pid namespace we are not PID 1: orphans must still come
+	 * to us, and what is left must die with the command. */
+	if (o->pod_pid)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 
 	if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0)
 		_exit(fail(EXIT_CORRAL, "sethostname: %s", strerror(errno)));
@@ -404,7 +424,10 @@ static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, i
 	if (cmd == 0)
 		exec_command(o, env, mask);
 	close_fds_from(3);
-	_exit(proc_exit_code(proc_supervise(cmd, 1)));
+	int status = proc_supervise(cmd, 1);
+	if (o->pod_pid)
+		proc_kill_descendants();
+	_exit(proc_exit_code(status));
 }
 
 /* Compiled before any namespace exists: a bad profile changes nothing. */
@@ -422,10 +445,8 @@ static int prepare_seccomp(struct run_opts *o, struct err *e)
 	}
 	if (r == 0)
 		r = seccomp_prepare(json, len, o->caps, &o->filter, e);
-	if (r < 0 && o->seccomp) {
-		struct err why = *e;
-		err_set(e, why.code, "--seccomp %s: %s", o->seccomp, why.msg);
-	}
+	if (r < 0 && o->seccomp)
+		err_prefix(e, "--seccomp %s", o->seccomp);
 	free(text);
 	return r;
 }
@@ -440,7 +461,7 @@ static int prepare_nat(struct run_opts *o, uint32_t *want, struct err *e)
 		return -e->code;
 	if (o->subnet) {
 		if (ipam_parse_cidr(o->subnet, &c->subnet, e) < 0)
-			return err_set(e, EINVAL, "--subnet: %s", e->msg);
+			return err_prefix(e, "--subnet");
 		c->gateway = c->subnet.net + 1;
 	}
 	if (o->bridge) {
@@ -451,7 +472,7 @@ static int prepare_nat(struct run_opts *o, uint32_t *want, struct err *e)
 	*want = 0;
 	if (o->ip) {
 		if (ipam_parse_addr(o->ip, want, e) < 0)
-			return err_set(e, EINVAL, "--ip: %s", e->msg);
+			return err_prefix(e, "--ip");
 		if (!ipam_contains(&c->subnet, *want) || *want == c->gateway ||
 		    *want == c->subnet.net || *want == ipam_broadcast(&c->subnet))
 			return err_set(e, EINVAL, "--ip %s: not a host address of the subnet", o->ip);
@@ -474,6 +495,33 @@ static int attach_nat(struct run_opts *o, pid_t init, uint32_t want, struct net_
 		r = net_attach(&o->netcfg, NULL, fd, "eth0", &owner, want, a, e);
 	close(fd);
 	return r;
+}
+
+/* Enters the pod's net, ipc and uts namespaces (and sets its pid
+ * namespace for our children when the pod has one), checking that its
+ * pause is the very process the state names. */
+static int join_sandbox(struct run_opts *o, struct err *e)
+{
+	struct sandbox_pause sp;
+	struct nsjoin j;
+	int r = sandbox_pause(NULL, o->sandbox, &sp, e);
+	if (r < 0)
+		return err_prefix(e, "--sandbox %s", o->sandbox);
+	unsigned mask = NS_BIT(NS_NET) | NS_BIT(NS_IPC) | NS_BIT(NS_UTS);
+	r = ns_same(sp.pid, NS_PID, e);
+	if (r < 0)
+		return r;
+	o->pod_pid = r == 0;
+	if (o->pod_pid)
+		mask |= NS_BIT(NS_PID);
+	nsjoin_init(&j);
+	r = nsjoin_open_pid(&j, sp.pid, mask, sp.start, e);
+	if (r == 0)
+		r = nsjoin_enter(&j, e);
+	nsjoin_close(&j);
+	if (r < 0)
+		return err_prefix(e, "--sandbox %s", o->sandbox);
+	return 0;
 }
 
 int run_main(int argc, char **argv)
@@ -500,6 +548,8 @@ int run_main(int argc, char **argv)
 	if (!env)
 		return fail(EXIT_CORRAL, "out of memory");
 
+	if (o.net == NET_SANDBOX && join_sandbox(&o, &e) < 0)
+		return fail_err(&e);
 	/* Named after us, so that gc can tell a live run's cgroup. */
 	char cgname[64];
 	snprintf(cgname, sizeof(cgname), "run-%d-%llu", (int)getpid(), proc_start_time(getpid()));
@@ -508,9 +558,13 @@ int run_main(int argc, char **argv)
 	int sync[2];
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return fail(EXIT_CORRAL, "pipe: %s", strerror(errno));
-	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-	if (o.net != NET_HOST)
+	unsigned long flags = CLONE_NEWNS;
+	if (o.net != NET_SANDBOX)
+		flags |= CLONE_NEWUTS | CLONE_NEWIPC;
+	if (o.net != NET_HOST && o.net != NET_SANDBOX)
 		flags |= CLONE_NEWNET;
+	if (!o.pod_pid)
+		flags |= CLONE_NEWPID;
 
 	sigset_t mask;
 	proc_block_signals(&mask);
