@@ -144,6 +144,8 @@ section_parts() {
 mkdir -p "$B"
 say "corral $("$CORRAL" --version 2>/dev/null | sed 's/^corral //'), kernel $(uname -r)," \
 	"$(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), BENCH_N=$BENCH_N"
+awk -v n="$(nproc)" '$1 > n / 2 { exit 1 }' /proc/loadavg ||
+	say "warning: the machine is busy; medians will be high and noisy, ratios less so"
 say
 for s in $SECTIONS; do
 	command -v "section_$s" >/dev/null 2>&1 ||
