@@ -250,6 +250,37 @@ static int mount_dev(int rootfd, struct err *e)
 	return 0;
 }
 
+static int mount_files(const struct rootfs *r, int rootfd, const char *scratch, struct err *e)
+{
+	for (size_t i = 0; i < r->nfiles; i++) {
+		const struct rootfs_file *f = &r->files[i];
+		char path[PATH_MAX];
+		const char *src = f->host;
+		if (f->text) {
+			snprintf(path, sizeof(path), "%s/file%zu", scratch, i);
+			int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			int r2 = fd < 0 ? -errno : write_all(fd, f->text, strlen(f->text));
+			if (fd >= 0)
+				close(fd);
+			if (r2 < 0)
+				return err_sys(e, -r2, "write %s", f->path);
+			src = path;
+		}
+		int mfd = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (mfd < 0 && errno == ENOENT && !f->text)
+			continue;
+		if (mfd < 0 || set_readonly(mfd) < 0) {
+			int saved = errno;
+			if (mfd >= 0)
+				close(mfd);
+			return err_sys(e, saved, "bind %s", f->path);
+		}
+		if (attach(rootfd, mfd, f->path, 0, e) < 0)
+			return -e->code;
+	}
+	return 0;
+}
+
 static int mount_user_ops(const struct rootfs *r, int rootfd, struct err *e)
 {
 	static const char *const tmpopts[] = { "mode=755", NULL };
@@ -424,6 +455,8 @@ int rootfs_enter(const struct rootfs *r, enum root_switch *how, struct err *e)
 	int ret = mount_proc_sys(r, rootfd, e);
 	if (!ret)
 		ret = mount_dev(rootfd, e);
+	if (!ret)
+		ret = mount_files(r, rootfd, scratch, e);
 	if (!ret)
 		ret = mount_user_ops(r, rootfd, e);
 	if (!ret)
