@@ -1,6 +1,7 @@
 /* run - run one command in fresh namespaces
  *
  * usage: corral run [OPTIONS] [--] CMD [ARG...]
+ *        corral run --image REF [OPTIONS] [--] [ARG...]
  *
  * Runs CMD with its own mount, PID, UTS, IPC and network namespaces. The
  * root is the host's / (or --root DIR), read-only under a writable tmpfs
@@ -12,6 +13,11 @@
  *
  * Root and mounts:
  *   --root DIR            lower directory of the overlay (default /)
+ *   --image REF           an image's rootfs as the lower directory (pulled
+ *                         first when not stored; see `corral pull`), with its
+ *                         Entrypoint, Cmd, Env, WorkingDir and User; args
+ *                         replace Cmd, as in Docker
+ *   --entrypoint CMD      with --image: another entrypoint ("" for none)
  *   --overlay-size SIZE   cap of the writable tmpfs (default 256m)
  *   --bind SRC[:DST[:ro]] bind-mount a host path (DST defaults to SRC)
  *   --ro-bind SRC[:DST]   same, read-only
@@ -21,6 +27,8 @@
  *   --env K=V             set a variable (repeatable)
  *   --clear-env           start from an empty environment
  *   --hostname NAME       hostname inside (default: the host's)
+ *   --user USER[:GROUP]   run as this uid/gid or name, looked up in the
+ *                         root's /etc/passwd and /etc/group
  *   --preserve-fds N      also pass fds 3..3+N-1 to CMD
  * Network:
  *   --net none            own network namespace with lo up (default)
@@ -67,11 +75,13 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <linux/capability.h>
 
 #include "applets.h"
 #include "caps.h"
 #include "cgroup.h"
+#include "image.h"
 #include "json.h"
 #include "mount.h"
 #include "netconf.h"
@@ -80,7 +90,9 @@
 #include "proc.h"
 #include "rtnl.h"
 #include "sandbox_ref.h"
+#include "registry.h"
 #include "seccomp.h"
+#include "store.h"
 #include "util.h"
 
 #define DEFAULT_OVERLAY_SIZE (256ull << 20)
@@ -112,6 +124,10 @@ struct run_opts {
 	struct cgroup_limits limits;
 	struct cgroup cg;
 	bool debug;
+	const char *image, *entrypoint, *user;
+	bool set_user;
+	uid_t uid;
+	gid_t gid;
 	char **argv;
 };
 
@@ -132,7 +148,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_ROOT = 256, O_OVL, O_BIND, O_ROBIND, O_TMPFS, O_CWD, O_ENV, O_CLEARENV,
 	       O_HOST, O_NET, O_PFDS, O_DEBUG, O_NOPIVOT, O_CAPADD, O_CAPDROP, O_SECCOMP,
-	       O_IP, O_SUBNET, O_BRIDGE, O_MEMORY, O_PIDS, O_CPUS, O_SANDBOX };
+	       O_IP, O_SUBNET, O_BRIDGE, O_MEMORY, O_PIDS, O_CPUS, O_SANDBOX,
+	       O_IMAGE, O_ENTRYPOINT, O_USER };
 	static const struct option lo[] = {
 		{ "root", 1, 0, O_ROOT }, { "overlay-size", 1, 0, O_OVL },
 		{ "bind", 1, 0, O_BIND }, { "ro-bind", 1, 0, O_ROBIND },
@@ -144,7 +161,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ "cap-drop", 1, 0, O_CAPDROP }, { "seccomp", 1, 0, O_SECCOMP },
 		{ "ip", 1, 0, O_IP }, { "subnet", 1, 0, O_SUBNET }, { "bridge", 1, 0, O_BRIDGE },
 		{ "memory", 1, 0, O_MEMORY }, { "pids", 1, 0, O_PIDS }, { "cpus", 1, 0, O_CPUS },
-		{ "sandbox", 1, 0, O_SANDBOX },
+		{ "sandbox", 1, 0, O_SANDBOX }, { "image", 1, 0, O_IMAGE },
+		{ "entrypoint", 1, 0, O_ENTRYPOINT }, { "user", 1, 0, O_USER },
 		{ "help", 0, 0, 'h' },
 		{ 0 }
 	};
@@ -218,6 +236,17 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			o->net = NET_SANDBOX;
 			o->sandbox = optarg;
 			break;
+		case O_IMAGE:
+			o->image = optarg;
+			break;
+		case O_ENTRYPOINT:
+			o->entrypoint = optarg;
+			break;
+		case O_USER:
+			if (!*optarg)
+				return fail(EXIT_CORRAL, "empty --user");
+			o->user = optarg;
+			break;
 		case O_IP:
 			o->ip = optarg;
 			break;
@@ -278,7 +307,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		return fail(EXIT_CORRAL, "--ip, --subnet and --bridge go with --net nat");
 	if (o->net == NET_SANDBOX && o->hostname)
 		return fail(EXIT_CORRAL, "--hostname cannot change a pod's hostname (it shares the pod's uts namespace)");
-	if (optind >= argc)
+	if (o->image && strcmp(o->root.lower, "/"))
+		return fail(EXIT_CORRAL, "--image and --root cannot be combined");
+	if (o->entrypoint && !o->image)
+		return fail(EXIT_CORRAL, "--entrypoint goes with --image");
+	if (optind >= argc && !o->image)
 		return fail(EXIT_CORRAL, "no command given; see --help");
 	o->argv = argv + optind;
 	return 0;
@@ -349,7 +382,14 @@ static void exec_command(const struct run_opts *o, char **env, const sigset_t *m
 		msg("no_new_privs: %s", strerror(errno));
 		_exit(EXIT_CORRAL);
 	}
-	if (caps_apply(o->caps, &e) < 0 || (o->filter && seccomp_apply(o->filter, &e) < 0))
+	if (caps_apply(o->caps, &e) < 0)
+		_exit(fail_err(&e));
+	/* Leaving uid 0 clears the permitted and effective sets, as in Docker. */
+	if (o->set_user && (setgroups(1, &o->gid) < 0 || setgid(o->gid) < 0 || setuid(o->uid) < 0)) {
+		msg("--user %u:%u: %s", (unsigned)o->uid, (unsigned)o->gid, strerror(errno));
+		_exit(EXIT_CORRAL);
+	}
+	if (o->filter && seccomp_apply(o->filter, &e) < 0)
 		_exit(fail_err(&e));
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	environ = env;
@@ -524,6 +564,93 @@ static int join_sandbox(struct run_opts *o, struct err *e)
 	return 0;
 }
 
+/* --image: the stored tree (pulled first if need be) becomes the lower
+ * directory, and the config fills in what the command line left out. */
+static int prepare_image(struct run_opts *o, struct err *e)
+{
+	static const char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	struct image_ref ref;
+	struct store st;
+	struct image_config c;
+	char name[600], digest[DIGEST_LEN + 1], path[PATH_MAX];
+	char *cfg = NULL;
+	size_t len;
+
+	if (ref_parse(o->image, &ref, e) < 0)
+		return err_prefix(e, "--image %s", o->image);
+	ref_format(&ref, name, sizeof(name));
+	if (store_open(&st, NULL, e) < 0)
+		return -e->code;
+	int r = ref.digest[0] ? (snprintf(digest, sizeof(digest), "%s", ref.digest), 0)
+			      : store_ref_get(&st, name, digest, e);
+	if (r == 0 && !store_has_blob(&st, digest))
+		r = -ENOENT;
+	if (r == -ENOENT) {
+		struct pull_opts po = { 0 };
+		struct pull_result res;
+		r = registry_pull(&st, &ref, &po, &res, e);
+		if (r == 0)
+			memcpy(digest, res.digest, sizeof(digest));
+	}
+	if (r == 0 && !store_has_rootfs(&st, digest))
+		r = store_rootfs_build(&st, digest, e);
+	struct manifest m;
+	if (r == 0)
+		r = store_rootfs_path(&st, digest, path, sizeof(path), e);
+	if (r == 0)
+		r = store_manifest(&st, digest, &m, e);
+	if (r == 0)
+		r = store_blob_read(&st, m.config, 1 << 20, &cfg, &len, e);
+	store_close(&st);
+	if (r < 0)
+		return err_prefix(e, "--image %s", o->image);
+	r = image_config_parse(cfg, len, &c, e);
+	free(cfg);
+	if (r < 0)
+		return r;
+	o->root.lower = strdup(path);
+	char **argv = image_argv(&c, o->entrypoint, o->argv, e);
+	if (!argv || !o->root.lower)
+		return -(e->code ? e->code : ENOMEM);
+	o->argv = argv;
+	/* The image's environment, not ours; --env still wins. */
+	o->clear_env = true;
+	size_t n = 0, k;
+	for (char **v = c.env; v && *v; v++)
+		n++;
+	int has_path = 0;
+	for (k = 0; k < n; k++)
+		has_path |= !strncmp(c.env[k], "PATH=", 5);
+	if (n + !has_path + o->nset_env > MAX_ENV)
+		return err_set(e, E2BIG, "--image %s: too many variables", o->image);
+	memmove(o->set_env + n + !has_path, o->set_env, o->nset_env * sizeof(*o->set_env));
+	if (!has_path)
+		o->set_env[0] = default_path;
+	for (k = 0; k < n; k++)
+		o->set_env[k + !has_path] = strdup(c.env[k]);
+	o->nset_env += n + !has_path;
+	if (!o->cwd_given)
+		o->cwd = c.workdir[0] ? strdup(c.workdir) : "/";
+	if (!o->user && c.user[0])
+		o->user = strdup(c.user);
+	/* c's strings that argv borrows stay alive for exec */
+	return 0;
+}
+
+/* --user (or the image's User), resolved in the root's own files. */
+static int resolve_user(struct run_opts *o, struct err *e)
+{
+	int fd = open(o->root.lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "%s", o->root.lower);
+	int r = image_user(fd, o->user, &o->uid, &o->gid, e);
+	close(fd);
+	if (r < 0)
+		return err_prefix(e, "--user");
+	o->set_user = true;
+	return 0;
+}
+
 int run_main(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
@@ -535,7 +662,11 @@ int run_main(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	if (geteuid() != 0)
 		return fail(EXIT_CORRAL, "needs root (CAP_SYS_ADMIN) to create namespaces and mounts");
+	if (o.image && prepare_image(&o, &e) < 0)
+		return fail_err(&e);
 	if (rootfs_validate(&o.root, &e) < 0)
+		return fail_err(&e);
+	if (o.user && resolve_user(&o, &e) < 0)
 		return fail_err(&e);
 	if (prepare_seccomp(&o, &e) < 0)
 		return fail_err(&e);
