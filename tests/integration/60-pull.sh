@@ -223,6 +223,22 @@ t_run_image() {
 	unset CORRAL_IMAGES
 }
 
+t_rmi_gc() {
+	pull s9 localhost:$REG/test/small:v1 >/dev/null
+	pull s9 localhost:$REG/test/wh:v1 >/dev/null
+	n0=$(ls "$W/s9/blobs/sha256" | wc -l)
+	"$CORRAL" pull --rmi localhost:$REG/test/wh:v1 --dest "$W/s9"
+	"$CORRAL" pull --list --dest "$W/s9" | grep -q "test/small:v1" || fail "small gone"
+	! "$CORRAL" pull --list --dest "$W/s9" | grep -q "test/wh:v1" || fail "wh still listed"
+	n1=$(ls "$W/s9/blobs/sha256" | wc -l)
+	[ "$n1" -lt "$n0" ] || fail "no blob removed: $n0 -> $n1"
+	[ ! -d "$(rootfs s9 "$(tag_digest wh)")" ] || fail "wh tree kept"
+	[ -d "$(rootfs s9 "$(tag_digest small)")" ] || fail "small tree removed"
+	out=$("$CORRAL" pull --gc --dest "$W/s9")
+	case $out in "removed 0 blobs"*) ;; *) fail "gc after rmi: $out" ;; esac
+	expect_rc 125 "$CORRAL" pull --rmi localhost:$REG/test/nothere:v1 --dest "$W/s9" 2>/dev/null
+}
+
 t_index() {
 	got=$(pull s2 -v localhost:$REG/test/multi:v1 2> "$W/err")
 	expect_eq amd64 "$got" "$(tag_digest small)"
@@ -396,6 +412,7 @@ t "pull: OCI manifest over TLS, digest printed, rootfs unpacked" t_oci
 t "pull: a second pull fetches only the manifest" t_again
 t "pull: --list shows the stored image" t_list
 t "run --image: the image's tree, Cmd, Env, WorkingDir; command-line overrides" t_run_image
+t "pull --rmi removes an image and what only it used; --gc" t_rmi_gc
 t "pull: OCI index resolved to the host platform, --platform, missing platform named" t_index
 t "pull: Docker v2 schema 2 manifest, by tag and by digest" t_v2s2
 t "pull: a whiteout layer deletes a file of the layer below" t_whiteout
