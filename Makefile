@@ -22,6 +22,8 @@ TOOL_SRC   := $(wildcard tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tools/%.c=build/tools/%)
 
 .PHONY: all check unit integration size bench fuzz clean distclean
+# Generated headers are kept, not deleted as intermediates.
+.SECONDARY:
 all: corral
 
 $(DEPS)/.ok: tools/deps.sh
