@@ -1,0 +1,217 @@
+#!/bin/sh
+# The boot test inside the VM: a workload of corral init ("kind": "exec",
+# see tests/vm/boot-*.json). Each check prints one line "ok - vm-BOOT/NAME",
+# "not ok - ..." (then "#" diagnostics) or "skip - ...: why"; then the
+# marker CORRAL-VM-PASS or CORRAL-VM-FAIL, and SIGTERM to PID 1, which must
+# stop the workloads gracefully and power off. tools/check-vm.sh reads it
+# all from the serial console.
+#
+# Environment (from the boot config): VM_BOOT names the boot, EXPECT_ROOT
+# is the way `corral run` must switch roots: pivot_root (init moved the
+# initramfs into a tmpfs) or chroot (switch_root off: MS_MOVE + chroot).
+BOOT=${VM_BOOT:-vm}
+FAILED=0
+T=/vmtest/tmp.$$
+mkdir -p "$T"
+
+has_applet() { corral --list 2>/dev/null | grep -q "^$1 "; }
+run_has() { corral run --help 2>/dev/null | grep -q -- "$1 "; }
+
+# check NAME FUNC: runs FUNC in a subshell; its stderr becomes diagnostics.
+check() {
+	name=$1; shift
+	out=$( ("$@") 2>&1 )
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "ok - vm-$BOOT/$name"
+	elif [ $rc -eq 77 ]; then
+		echo "skip - vm-$BOOT/$name: $(printf '%s' "$out" | tail -n 1)"
+	else
+		FAILED=1
+		printf 'not ok - vm-%s/%s\n%s\n' "$BOOT" "$name" "$(printf '%s\n' "$out" | tail -n 15 | sed 's/^/#   /')"
+	fi
+}
+fail() { echo "$*" >&2; exit 1; }
+skip() { echo "$*"; exit 77; }
+
+# wait_for SECONDS COMMAND...: polls every 0.1 s.
+wait_for() {
+	n=$(($1 * 10)); shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# ---- what init set up ----
+
+mounts_are_there() {
+	for m in "/proc proc" "/sys sysfs" "/dev devtmpfs" "/dev/pts devpts" "/run tmpfs" \
+		 "/sys/fs/cgroup cgroup2"; do
+		set -- $m
+		awk -v d="$1" -v t="$2" '$2 == d && $3 == t { f = 1 } END { exit !f }' /proc/mounts ||
+			fail "no $2 on $1 in /proc/mounts"
+	done
+}
+
+cgroup_controllers_enabled() {
+	sc=$(cat /sys/fs/cgroup/cgroup.subtree_control)
+	for c in memory pids cpu; do
+		case " $sc " in *" $c "*) ;; *) fail "subtree_control '$sc' lacks $c" ;; esac
+	done
+}
+
+modules_loaded() {
+	# the config's list and what it pulls in (libcrc32c needs crc32c_generic first)
+	for m in overlay veth bridge nf_tables nf_conntrack nf_nat nft_chain_nat nft_masq \
+		 libcrc32c crc32c_generic llc stp; do
+		[ -d "/sys/module/$m" ] || fail "module $m is not loaded"
+	done
+}
+
+lo_is_up() {
+	flags=$(cat /sys/class/net/lo/flags)
+	[ $((flags & 1)) -eq 1 ] || fail "lo flags $flags: not up"
+}
+
+root_is_as_configured() {
+	# the initramfs itself shows as a rootfs mount at /; init's tmpfs copy does not
+	if awk '$5 == "/" && $9 == "rootfs" { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+		got=chroot
+	else
+		got=pivot_root
+	fi
+	[ "$got" = "$EXPECT_ROOT" ] || fail "root: $(awk '$5 == "/"' /proc/self/mountinfo); want $EXPECT_ROOT"
+}
+
+# ---- corral run on this root ----
+
+run_overlay_root() {
+	out=$(corral run --debug -- sh -c 'echo changed > /etc/probe; cat /etc/probe; hostname' 2>"$T/err") ||
+		fail "run failed: $(cat "$T/err")"
+	[ "$out" = "changed
+$(hostname)" ] || fail "output '$out'"
+	[ ! -e /etc/probe ] || fail "the write reached the VM's root"
+	case $EXPECT_ROOT in
+	pivot_root) grep -q 'root: pivot_root' "$T/err" || fail "not pivot_root: $(cat "$T/err")" ;;
+	chroot) grep -q 'root: MS_MOVE + chroot' "$T/err" || fail "not MS_MOVE + chroot: $(cat "$T/err")" ;;
+	esac
+}
+
+run_exit_status() {
+	set +e
+	corral run -- sh -c 'exit 7'
+	rc=$?
+	[ $rc -eq 7 ] || fail "exit status $rc, want 7"
+	corral run -- sh -c 'kill -KILL $$'
+	rc=$?
+	[ $rc -eq 137 ] || fail "exit status $rc after SIGKILL, want 137"
+}
+
+# ---- init at work ----
+
+first_sandbox_was_ready() {
+	wait_for 10 test -s /vmtest/ready || fail "workload 'ready' never wrote /vmtest/ready"
+	grep -q '^CORRAL-READY [0-9]' /vmtest/ready || fail "ready: $(cat /vmtest/ready)"
+}
+
+restart_policy_acts() {
+	wait_for 15 test -e /vmtest/flaky.done || fail "flaky never succeeded (count $(cat /vmtest/flaky.count 2>/dev/null))"
+	sleep 0.5
+	n=$(cat /vmtest/flaky.count)
+	[ "$n" = 3 ] || fail "flaky ran $n times; on-failure wants 3 (2 failures, 1 success)"
+}
+
+init_reaps_orphans() {
+	# sh exits at once; its sleep child becomes an orphan of PID 1
+	sh -c 'sleep 0.3 & exit 0'
+	pid=$(pgrep -P 1 -x sleep | head -n 1)
+	sleep 0.8
+	for s in /proc/[0-9]*/stat; do
+		read -r st < "$s" 2>/dev/null || continue
+		set -- ${st##*) }
+		[ "$1" = Z ] && [ "$2" = 1 ] && fail "zombie child of PID 1: $st"
+	done
+	[ -n "$pid" ] || return 0
+	[ ! -e "/proc/$pid" ] || fail "orphan $pid still there"
+}
+
+pause_reaps_zombies() {
+	has_applet pause || skip "no pause applet in this build"
+	busybox unshare -p -f corral pause &
+	u=$!
+	wait_for 5 sh -c "pgrep -P $u >/dev/null" || fail "pause did not start"
+	p=$(pgrep -P "$u" | head -n 1)
+	# an orphan inside pause's PID namespace: pause must reap it
+	busybox nsenter -t "$p" -p sh -c 'sleep 0.2 & exit 0' || fail "nsenter into pause's namespace"
+	sleep 0.8
+	for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+		grep -q '^State:.*Z' "/proc/$c/status" 2>/dev/null && fail "pause left zombie $c"
+	done
+	kill -TERM "$p"
+	wait "$u"
+	rc=$?
+	[ $rc -eq 0 ] || fail "pause exited $rc on SIGTERM, want 0"
+}
+
+# ---- hooks: these need the network and pod-sandbox applets ----
+
+# A pod sandbox on a bridge with NAT, reaching a test-host namespace made
+# here inside the VM (never anything outside it).
+pod_bridge_nat() {
+	has_applet sandbox || skip "no sandbox applet in this build (pod sandboxes)"
+	skip "pod check not written for this build's sandbox applet yet"
+}
+
+# Two `run --net sandbox:ID` containers of one pod talking over localhost.
+run_sandbox_localhost() {
+	has_applet sandbox || skip "no sandbox applet in this build (run --net sandbox:ID)"
+	skip "localhost check not written for this build's sandbox applet yet"
+}
+
+# nsenter into the pod's namespaces.
+nsenter_pod() {
+	has_applet nsenter || skip "no nsenter applet in this build"
+	has_applet sandbox || skip "no sandbox applet in this build (nothing to enter)"
+	skip "nsenter check not written for this build's sandbox applet yet"
+}
+
+# cgroup v2 memory and pids limits, enforced.
+cgroup_limits() {
+	run_has --memory && run_has --pids || skip "corral run has no --memory/--pids in this build"
+	set +e
+	corral run --pids 16 -- sh -c 'i=0; while [ $i -lt 40 ]; do sleep 2 & i=$((i+1)); done; wait' 2>"$T/err"
+	[ $? -ne 0 ] || fail "40 processes under --pids 16 all started"
+	corral run --memory 32m -- sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" x); echo ${#x}' >/dev/null 2>&1
+	rc=$?
+	[ $rc -ne 0 ] || fail "100 MB held under --memory 32m"
+}
+
+check mounts mounts_are_there
+check cgroup-controllers cgroup_controllers_enabled
+check modules modules_loaded
+check lo-up lo_is_up
+check root-"$EXPECT_ROOT" root_is_as_configured
+check run-overlay-root run_overlay_root
+check run-exit-status run_exit_status
+check first-sandbox-ready first_sandbox_was_ready
+check restart-on-failure restart_policy_acts
+check init-reaps-orphans init_reaps_orphans
+check pause-reaping pause_reaps_zombies
+check pod-bridge-nat pod_bridge_nat
+check run-sandbox-localhost run_sandbox_localhost
+check nsenter-pod nsenter_pod
+check cgroup-limits cgroup_limits
+
+rm -rf "$T"
+if [ $FAILED = 0 ]; then
+	echo "CORRAL-VM-PASS $BOOT"
+else
+	echo "CORRAL-VM-FAIL $BOOT"
+fi
+# Graceful power-off: init must stop every workload (the 'stopper' says
+# CORRAL-GRACEFUL-STOP on its SIGTERM), then power off.
+kill -TERM 1
+sleep 60
