@@ -635,6 +635,7 @@ static int move_tree(int from, int to, dev_t dev, const char *path, struct err *
  * from there. Returns only on failure (then / is still the initramfs). */
 static int switch_root(char **argv, struct err *e)
 {
+	double t0 = uptime_s();
 	struct stat st;
 	if (stat("/", &st) < 0)
 		return err_sys(e, errno, "stat /");
@@ -656,8 +657,12 @@ static int switch_root(char **argv, struct err *e)
 	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
 		return err_sys(e, errno, "switch to the tmpfs root");
-	/* From here on the old root is gone: only an exec of the copy helps. */
-	setenv(SWITCHED_ENV, "1", 1);
+	/* From here on the old root is gone: only an exec of the copy helps.
+	 * The variable tells the new init that the switch is done, and when
+	 * it began. */
+	char began[32];
+	snprintf(began, sizeof(began), "%.3f", t0);
+	setenv(SWITCHED_ENV, began, 1);
 	execv("/init", argv);
 	char *alt[] = { "init", NULL };
 	execv("/bin/corral", argv[0] ? argv : alt);
@@ -1115,7 +1120,10 @@ static _Noreturn void pid1(char **argv)
 	if (!getenv("PATH"))
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 
-	if (getenv(SWITCHED_ENV)) {
+	char switched[64] = "initramfs";
+	const char *began = getenv(SWITCHED_ENV);
+	if (began) {
+		snprintf(switched, sizeof(switched), "tmpfs (switch began %s s after boot)", began);
 		unsetenv(SWITCHED_ENV);
 	} else {
 		struct bootcfg early;
@@ -1133,8 +1141,7 @@ static _Noreturn void pid1(char **argv)
 	console_stdio();
 	int r = config_load(config_path(), &cfg, &e);
 	log_open(r == 0 ? cfg.log_kmsg : true);
-	ilog(L_INFO, "corral init, %.3f s after boot; root: %s", uptime_s(),
-	     r == 0 && cfg.switch_root ? "tmpfs" : "initramfs");
+	ilog(L_INFO, "corral init, %.3f s after boot; root: %s", uptime_s(), switched);
 	if (r < 0)
 		fatal("boot config %s", e.msg);
 	cgroup_controllers();

@@ -10,7 +10,7 @@ B=build/bench
 DRIVER=build/tools/benchrun
 FLOOR=build/tools/floor
 CORRAL=${CORRAL:-./corral}
-SECTIONS=${BENCH_SECTIONS:-start}
+SECTIONS=${BENCH_SECTIONS:-start vm}
 export BENCH_N="${BENCH_N:-200}"
 
 say() { printf '%s\n' "$*"; }
@@ -121,6 +121,30 @@ section_start() {
 	target start corral floor 1.3
 	target start corral bwrap 0.6
 	target start corral crun 0.25
+}
+
+# Section: boot-time sandboxes. The initramfs of the default boot config
+# (sizes with and without its modules, and corral's own part), then the
+# boot test under qemu, whose first sandbox prints the guest's uptime.
+section_vm() {
+	say "== vm: corral as /init under qemu (software emulation) =="
+	OUT=$B/initramfs.cpio.gz sh tools/initramfs.sh >/dev/null || { say "vm: make initramfs failed"; return 0; }
+	f=$B/initramfs.cpio.gz.sizes
+	kib() { awk -v k="$1" '$1 == k { printf "%.0f", $2 / 1024 }' "$f"; }
+	say "initramfs (configs/boot.json, kernel $(awk '$1 == "kernel" { print $2 }' "$f")):"
+	say "  with its $(awk '$1 == "modules" { print $2 }' "$f") modules  $(kib bytes) KiB gzipped"
+	say "  without modules     $(kib bytes_without_modules) KiB gzipped"
+	own=$(kib corral_bytes)
+	say "  corral alone        $own KiB gzipped  (target < 200 KiB: $([ "$own" -lt 200 ] && echo met || echo missed))"
+	if ! sh tools/check-vm.sh > "$B/vm.txt" 2>&1; then
+		say "vm: the boot test failed; see $B/vm.txt"
+		return 0
+	fi
+	r=build/vmtest/results
+	val() { awk -v k="$1" '$1 == k { print $2 }' "$r"; }
+	say "boot to first sandbox ready (guest clock, s since the kernel started):"
+	say "  tmpfs root (pivot_root)      $(val ready_pivot) s   (qemu start to power-off $(val wall_pivot) s)"
+	say "  initramfs root (chroot)      $(val ready_chroot) s   (qemu start to power-off $(val wall_chroot) s)"
 }
 
 [ "$(id -u)" -eq 0 ] || { say "bench: needs root (namespaces, mounts)"; exit 1; }
