@@ -6,7 +6,8 @@
 #   KERNEL=VERSION|PATH   default: Debian's linux-image-amd64 (see tools/kernel.sh)
 #   BOOT_CONFIG=FILE      default: configs/boot.json
 #   OUT=FILE              default: build/initramfs.cpio.gz
-#   BUSYBOX=1             add busybox-static and its applets (for scripts)
+#   BUSYBOX=1|0           busybox-static and its applets (sh for the default
+#                         config's console; default 1); corral needs none of it
 #   EXTRA="SRC:DST:MODE ..."  more files (DST without a leading slash)
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ CORRAL=${CORRAL:-$PWD/corral}
 MKCPIO=${MKCPIO:-$PWD/build/tools/mkcpio}
 BOOT_CONFIG=${BOOT_CONFIG:-configs/boot.json}
 OUT=${OUT:-build/initramfs.cpio.gz}
-BUSYBOX=${BUSYBOX:-0}
+BUSYBOX=${BUSYBOX:-1}
 EXTRA=${EXTRA:-}
 
 [ -x "$CORRAL" ] && [ -x "$MKCPIO" ] || { echo "initramfs: needs $CORRAL and $MKCPIO (make corral build/tools/mkcpio)" >&2; exit 1; }
