@@ -211,6 +211,9 @@ static void log_open(bool kmsg)
 		close(log_fd);
 	log_fd = 2;
 	if (kmsg) {
+		/* As the system's logger, init's lines must not be rate-limited
+		 * away; a printk.devkmsg= on the command line wins (EINVAL). */
+		write_str("/proc/sys/kernel/printk_devkmsg", "on", NULL);
 		int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 		if (fd >= 0)
 			log_fd = fd;
@@ -722,6 +725,7 @@ struct kmod {
 struct modtab {
 	char dir[PATH_MAX];
 	char *text;
+	char *builtin;		/* modules.builtin, or NULL */
 	struct kmod *m;
 	size_t n;
 };
@@ -748,6 +752,9 @@ static int modtab_load(struct modtab *t, struct err *e)
 	int r = read_file(path, 16u << 20, &t->text, &len, e);
 	if (r < 0)
 		return r;
+	snprintf(path, sizeof(path), "%s/modules.builtin", t->dir);
+	if (read_file(path, 16u << 20, &t->builtin, &len, NULL) < 0)
+		t->builtin = NULL;
 	for (char *line = t->text, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -767,6 +774,21 @@ static int modtab_load(struct modtab *t, struct err *e)
 	return 0;
 }
 
+/* Built into the kernel: listed in modules.builtin (as a path). */
+static bool mod_builtin(const struct modtab *t, const char *name)
+{
+	for (const char *l = t->builtin; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "") {
+		char n[64];
+		size_t len = strcspn(l, "\n");
+		char line[PATH_MAX];
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), l);
+		modname(line, n, sizeof(n));
+		if (!strcmp(n, name))
+			return true;
+	}
+	return false;
+}
+
 static int mod_load(struct modtab *t, const char *want, const char *needed_by, int depth)
 {
 	char name[64];
@@ -778,8 +800,8 @@ static int mod_load(struct modtab *t, const char *want, const char *needed_by, i
 	if (!k) {
 		char sys[96];
 		snprintf(sys, sizeof(sys), "/sys/module/%s", name);
-		if (access(sys, F_OK) == 0)
-			return 0;	/* built in */
+		if (access(sys, F_OK) == 0 || mod_builtin(t, name))
+			return 0;
 		ilog(L_ERR, "module %s: not in %s/modules.dep%s%s", name, t->dir,
 		     needed_by ? ", needed by " : "", needed_by ? needed_by : "");
 		return -ENOENT;
@@ -838,6 +860,7 @@ static void load_modules(const struct bootcfg *c)
 		free(t.m[i].name);
 	free(t.m);
 	free(t.text);
+	free(t.builtin);
 }
 
 static void lo_up(void)
@@ -1171,8 +1194,13 @@ static void print_plan(const struct bootcfg *c)
 
 int init_main(int argc, char **argv)
 {
-	if (getpid() == 1)
-		pid1(argv);	/* the kernel's arguments are not ours to parse */
+	/* The kernel's arguments are not ours to parse; only an explicit
+	 * --check or --help (say, as PID 1 of a container) is. */
+	bool asked = false;
+	for (int i = 1; i < argc; i++)
+		asked |= !strcmp(argv[i], "--check") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+	if (getpid() == 1 && !asked)
+		pid1(argv);
 
 	static const struct option lo[] = {
 		{ "check", 0, 0, 'c' }, { "config", 1, 0, 'f' }, { "help", 0, 0, 'h' }, { 0 }

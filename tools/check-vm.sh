@@ -6,7 +6,8 @@
 # its "ok/not ok/skip" lines and passes a boot only when the serial console
 # shows, in order and within VM_TIMEOUT seconds, the PASS marker, init's
 # SIGTERM stop, a workload's graceful stop, and the kernel's power-down line
-# (qemu's exit status says nothing: a panicking guest exits 0 too).
+# (qemu's exit status says nothing: a panicking guest exits 0 too), and
+# init's report that it loaded every module.
 #   KERNEL=VERSION|PATH   as for make initramfs
 #   VM_BOOTS="pivot chroot"   which boots; VM_TIMEOUT=90
 set -eu
@@ -54,9 +55,13 @@ for boot in $VM_BOOTS; do
 		/CORRAL-GRACEFUL-STOP/ && s && !g { g = NR }
 		/reboot: Power down/ && g && !d { d = NR }
 		/Kernel panic/ { k = NR }
+		/corral init: modules: [0-9]+ asked for, 0 failed/ { m = NR }
+		/corral init: module / { bad = bad ? bad : $0 }
 		END {
 			if (k) print "kernel panic"
 			else if (f) print "the checks failed"
+			else if (bad) print "init: " bad
+			else if (!m) print "init did not load the modules"
 			else if (!p) print "no CORRAL-VM-PASS marker"
 			else if (!s) print "init did not stop the workloads on SIGTERM"
 			else if (!g) print "no graceful stop of the workload (CORRAL-GRACEFUL-STOP)"

@@ -31,6 +31,7 @@ trap 'rm -rf "$W"' EXIT
 # ---- modules: the closure of the config's list, dependencies first ----
 : > "$W/dep"
 : > "$W/seen"
+: > "$W/builtin"
 modfile() { # NAME -> path relative to $KMODS, or nothing
 	n=$1 alt=$(printf '%s' "$1" | tr _ -) und=$(printf '%s' "$1" | tr - _)
 	grep -E "/($n|$alt|$und)\.ko$" "$W/all" | head -n 1
@@ -45,8 +46,9 @@ add_module() { # NAME [NEEDED_BY]
 	echo "$name" >> "$W/seen"
 	rel=$(modfile "$name")
 	if [ -z "$rel" ]; then
-		if grep -Eq "/($name|$(printf '%s' "$name" | tr _ -))\.ko$" "$KMODS/modules.builtin" 2>/dev/null; then
-			return 0	# built into the kernel
+		if grep -E "/($name|$(printf '%s' "$name" | tr _ -))\.ko$" "$KMODS/modules.builtin" \
+			>> "$W/builtin" 2>/dev/null; then
+			return 0	# built into the kernel; init finds it in modules.builtin
 		fi
 		echo "initramfs: module $name${2:+ (needed by $2)}: not in $KMODS" >&2
 		return 1
@@ -104,7 +106,7 @@ L=$W/list
 	done
 } > "$L.base"
 {
-	if [ -s "$W/dep" ]; then
+	if [ -s "$W/dep" ] || [ -s "$W/builtin" ]; then
 		echo "dir lib/modules 755"
 		echo "dir lib/modules/$KVER 755"
 		cut -d: -f1 "$W/dep" | while read -r rel; do
@@ -116,6 +118,7 @@ L=$W/list
 		done
 		sed 's|^/||; s| /| |g' "$W/dep" > "$W/modules.dep"
 		echo "file lib/modules/$KVER/modules.dep $W/modules.dep 644"
+		[ ! -s "$W/builtin" ] || echo "file lib/modules/$KVER/modules.builtin $W/builtin 644"
 	fi
 } > "$L.mods"
 
