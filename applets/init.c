@@ -567,9 +567,8 @@ static int copy_file(int from, int to, const char *name, const struct stat *st)
 	return r;
 }
 
-/* Copies the tree under from into to, removing each entry once copied (the
- * initramfs memory is freed as we go); skips other filesystems (dev). */
-static int move_tree(int from, int to, dev_t dev, const char *path, struct err *e)
+/* Copies the tree under from into to; skips other filesystems (dev). */
+static int copy_tree(int from, int to, dev_t dev, const char *path, struct err *e)
 {
 	int dfd = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
@@ -600,13 +599,11 @@ static int move_tree(int from, int to, dev_t dev, const char *path, struct err *
 			if (f < 0 || t < 0)
 				r = err_sys(e, errno, "open %s", sub);
 			else
-				r = move_tree(f, t, dev, sub, e);
+				r = copy_tree(f, t, dev, sub, e);
 			if (f >= 0)
 				close(f);
 			if (t >= 0)
 				close(t);
-			if (!r)
-				unlinkat(from, n, AT_REMOVEDIR);
 		} else {
 			int c;
 			if (S_ISREG(st.st_mode)) {
@@ -624,7 +621,6 @@ static int move_tree(int from, int to, dev_t dev, const char *path, struct err *
 				r = err_sys(e, -c, "copy %s", sub);
 				break;
 			}
-			unlinkat(from, n, 0);
 		}
 		fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
 		if (!S_ISLNK(st.st_mode))
@@ -632,6 +628,34 @@ static int move_tree(int from, int to, dev_t dev, const char *path, struct err *
 	}
 	closedir(d);
 	return r;
+}
+
+/* Removes the tree under fd on filesystem dev, as far as it can: the
+ * initramfs's memory, once its copy is complete. */
+static void remove_tree(int fd, dev_t dev)
+{
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				remove_tree(sub, dev);
+				close(sub);
+			}
+			unlinkat(fd, de->d_name, AT_REMOVEDIR);
+		} else {
+			unlinkat(fd, de->d_name, 0);
+		}
+	}
+	closedir(d);
 }
 
 /* Moves the initramfs into a fresh tmpfs, makes it / and re-executes init
@@ -650,13 +674,18 @@ static int switch_root(char **argv, struct err *e)
 	int to = open(NEWROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (from < 0 || to < 0)
 		return err_sys(e, errno, "open / or %s", NEWROOT);
+	/* Copy all, then delete: a failed copy leaves the initramfs whole. */
 	mode_t um = umask(0);
-	int r = move_tree(from, to, st.st_dev, "/", e);
+	int r = copy_tree(from, to, st.st_dev, "/", e);
 	umask(um);
-	close(from);
 	close(to);
-	if (r < 0)
+	if (r < 0) {
+		close(from);
+		umount2(NEWROOT, MNT_DETACH);
 		return r;
+	}
+	remove_tree(from, st.st_dev);
+	close(from);
 	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
 		return err_sys(e, errno, "switch to the tmpfs root");
