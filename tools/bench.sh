@@ -144,7 +144,7 @@ section_vm() {
 	val() { awk -v k="$1" '$1 == k { print $2 }' "$r"; }
 	say "boot to first sandbox ready (guest clock, s since the kernel started):"
 	say "  tmpfs root (pivot_root)      $(val ready_pivot) s   (qemu start to power-off $(val wall_pivot) s)"
-	say "  initramfs root (chroot)      $(val ready_chroot) s   (qemu start to power-off $(val wall_chroot) s)"
+	say "  initramfs root (chroot)      $(val ready_chroot) s   (qemu start to reboot $(val wall_chroot) s)"
 }
 
 [ "$(id -u)" -eq 0 ] || { say "bench: needs root (namespaces, mounts)"; exit 1; }

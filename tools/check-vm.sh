@@ -5,7 +5,8 @@
 # (MS_MOVE + chroot). tests/vm/vmtest.sh checks inside; this harness relays
 # its "ok/not ok/skip" lines and passes a boot only when the serial console
 # shows, in order and within VM_TIMEOUT seconds, the PASS marker, init's
-# SIGTERM stop, a workload's graceful stop, and the kernel's power-down line
+# stop on the signal (pivot: SIGTERM; chroot: SIGINT, as on ctrl-alt-del),
+# a workload's graceful stop, and the kernel's power-down (or restart) line
 # (qemu's exit status says nothing: a panicking guest exits 0 too), and
 # init's report that it loaded every module.
 #   KERNEL=VERSION|PATH   as for make initramfs
@@ -38,6 +39,11 @@ for boot in $VM_BOOTS; do
 	log=$OUTDIR/boot-$boot.log
 	cfg=
 	[ "$boot" = pivot ] || cfg=" CORRAL_BOOT_CONFIG=/etc/corral/boot-$boot.json"
+	if [ "$boot" = chroot ]; then
+		sig="SIGINT (ctrl-alt-del)" down="reboot: Restarting system" end=reboot
+	else
+		sig=SIGTERM down="reboot: Power down" end=power-down
+	fi
 	t0=$(date +%s.%N)
 	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -nodefaults -no-user-config -display none \
 		-no-reboot -m 256 -smp 1 -serial stdio -kernel "$VMLINUX" \
@@ -48,12 +54,12 @@ for boot in $VM_BOOTS; do
 	# the VM's own check lines, as they are
 	grep -E "^(ok|not ok|skip) - vm-$boot/|^#   " "$log" || true
 	# the markers, in order
-	why=$(awk '
+	why=$(awk -v sig="corral init: $sig: stopping the workloads" -v down="$down" -v signame="${sig%% *}" '
 		/^CORRAL-VM-PASS/ && !p { p = NR }
 		/^CORRAL-VM-FAIL/ { f = NR }
-		/corral init: SIGTERM: stopping the workloads/ && p && !s { s = NR }
+		index($0, sig) && p && !s { s = NR }
 		/CORRAL-GRACEFUL-STOP/ && s && !g { g = NR }
-		/reboot: Power down/ && g && !d { d = NR }
+		index($0, down) && g && !d { d = NR }
 		/Kernel panic/ { k = NR }
 		/corral init: modules: [0-9]+ asked for, 0 failed/ { m = NR }
 		/corral init: module / { bad = bad ? bad : $0 }
@@ -63,13 +69,13 @@ for boot in $VM_BOOTS; do
 			else if (bad) print "init: " bad
 			else if (!m) print "init did not load the modules"
 			else if (!p) print "no CORRAL-VM-PASS marker"
-			else if (!s) print "init did not stop the workloads on SIGTERM"
+			else if (!s) print "init did not stop the workloads on " signame
 			else if (!g) print "no graceful stop of the workload (CORRAL-GRACEFUL-STOP)"
-			else if (!d) print "no power-down line after the stop"
+			else if (!d) print "no \"" down "\" line after the stop"
 		}' "$log")
 	ready=$(sed -n 's/^CORRAL-READY \([0-9.]*\).*/\1/p' "$log" | head -n 1)
 	if [ -z "$why" ]; then
-		echo "ok - vm-$boot/boot: PASS, graceful stop on SIGTERM, power-down in $wall s (first sandbox ready ${ready:-?} s after boot)"
+		echo "ok - vm-$boot/boot: PASS, graceful stop on ${sig%% *}, $end in $wall s (first sandbox ready ${ready:-?} s after boot)"
 		echo "ready_$boot ${ready:-}" >> "$OUTDIR/results"
 		echo "wall_$boot $wall" >> "$OUTDIR/results"
 	else

@@ -8,7 +8,9 @@
 #
 # Environment (from the boot config): VM_BOOT names the boot, EXPECT_ROOT
 # is the way `corral run` must switch roots: pivot_root (init moved the
-# initramfs into a tmpfs) or chroot (switch_root off: MS_MOVE + chroot).
+# initramfs into a tmpfs) or chroot (switch_root off: MS_MOVE + chroot);
+# STOP_SIGNAL is what ends the boot: TERM (power-off, the default) or INT
+# (what the kernel sends on ctrl-alt-del: reboot).
 BOOT=${VM_BOOT:-vm}
 FAILED=0
 T=/vmtest/tmp.$$
@@ -69,6 +71,12 @@ modules_loaded() {
 		 libcrc32c crc32c_generic llc stp; do
 		[ -d "/sys/module/$m" ] || fail "module $m is not loaded"
 	done
+}
+
+ctrl_alt_del_goes_to_init() {
+	# 0: the kernel sends SIGINT to PID 1 instead of rebooting at once
+	v=$(cat /proc/sys/kernel/ctrl-alt-del)
+	[ "$v" = 0 ] || fail "kernel.ctrl-alt-del is $v"
 }
 
 lo_is_up() {
@@ -193,6 +201,7 @@ check mounts mounts_are_there
 check cgroup-controllers cgroup_controllers_enabled
 check modules modules_loaded
 check lo-up lo_is_up
+check ctrl-alt-del-to-init ctrl_alt_del_goes_to_init
 check root-"$EXPECT_ROOT" root_is_as_configured
 check run-overlay-root run_overlay_root
 check run-exit-status run_exit_status
@@ -211,7 +220,7 @@ if [ $FAILED = 0 ]; then
 else
 	echo "CORRAL-VM-FAIL $BOOT"
 fi
-# Graceful power-off: init must stop every workload (the 'stopper' says
-# CORRAL-GRACEFUL-STOP on its SIGTERM), then power off.
-kill -TERM 1
+# Graceful stop: init must stop every workload (the 'stopper' says
+# CORRAL-GRACEFUL-STOP on its SIGTERM), then power off (or reboot on INT).
+kill -"${STOP_SIGNAL:-TERM}" 1
 sleep 60
