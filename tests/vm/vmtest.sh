@@ -16,6 +16,11 @@ FAILED=0
 T=/vmtest/tmp.$$
 mkdir -p "$T"
 
+# children PID: the PIDs of its children (busybox here has no pgrep).
+children() {
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$c"; done
+}
+
 has_applet() { corral --list 2>/dev/null | grep -q "^$1 "; }
 run_has() { corral run --help 2>/dev/null | grep -q -- "$1 "; }
 
@@ -134,34 +139,43 @@ restart_policy_acts() {
 
 init_reaps_orphans() {
 	# sh exits at once; its sleep child becomes an orphan of PID 1
-	sh -c 'sleep 0.3 & exit 0'
-	pid=$(pgrep -P 1 -x sleep | head -n 1)
+	sh -c 'sleep 0.3 >/dev/null 2>&1 & echo $! > '"$T/orphan"'; exit 0'
+	pid=$(cat "$T/orphan")
+	[ -n "$pid" ] || fail "no orphan pid"
+	case " $(children 1 | tr '\n' ' ') " in
+	*" $pid "*) ;;
+	*) [ -e "/proc/$pid" ] && fail "orphan $pid is not a child of PID 1" ;;
+	esac
 	sleep 0.8
 	for s in /proc/[0-9]*/stat; do
 		read -r st < "$s" 2>/dev/null || continue
 		set -- ${st##*) }
 		[ "$1" = Z ] && [ "$2" = 1 ] && fail "zombie child of PID 1: $st"
 	done
-	[ -n "$pid" ] || return 0
-	[ ! -e "/proc/$pid" ] || fail "orphan $pid still there"
+	[ ! -e "/proc/$pid" ] || fail "orphan $pid still there: $(cat /proc/$pid/stat)"
 }
 
 pause_reaps_zombies() {
 	has_applet pause || skip "no pause applet in this build"
-	busybox unshare -p -f corral pause &
+	# output to a file: a background job on our stdout would hold the
+	# check's pipe open, and kill it whatever happens
+	busybox unshare -p -f corral pause >"$T/pause.log" 2>&1 &
 	u=$!
-	wait_for 5 sh -c "pgrep -P $u >/dev/null" || fail "pause did not start"
-	p=$(pgrep -P "$u" | head -n 1)
+	trap 'kill -KILL $u 2>/dev/null' EXIT
+	wait_for 5 sh -c "[ -n \"\$(cat /proc/$u/task/*/children 2>/dev/null)\" ]" ||
+		fail "pause did not start: $(cat "$T/pause.log")"
+	p=$(children "$u" | head -n 1)
 	# an orphan inside pause's PID namespace: pause must reap it
-	busybox nsenter -t "$p" -p sh -c 'sleep 0.2 & exit 0' || fail "nsenter into pause's namespace"
+	busybox nsenter -t "$p" -p sh -c 'sleep 0.2 & exit 0' </dev/null >/dev/null 2>"$T/nsenter.err" ||
+		fail "nsenter into pause's PID namespace: $(cat "$T/nsenter.err")"
 	sleep 0.8
-	for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+	for c in $(children "$p"); do
 		grep -q '^State:.*Z' "/proc/$c/status" 2>/dev/null && fail "pause left zombie $c"
 	done
 	kill -TERM "$p"
 	wait "$u"
 	rc=$?
-	[ $rc -eq 0 ] || fail "pause exited $rc on SIGTERM, want 0"
+	[ $rc -eq 0 ] || fail "pause exited $rc on SIGTERM, want 0: $(cat "$T/pause.log")"
 }
 
 # ---- hooks: these need the network and pod-sandbox applets ----
