@@ -31,7 +31,9 @@ kernel_fetch "${KERNEL:-}" >&2 && kernel_vmlinux ||
 EXTRA="tests/vm/boot-chroot.json:etc/corral/boot-chroot.json:644
 tests/vm/vmtest.sh:vmtest/vmtest.sh:755 tests/vm/flaky.sh:vmtest/flaky.sh:755" \
 BUSYBOX=1 BOOT_CONFIG=tests/vm/boot-pivot.json OUT=$OUTDIR/initramfs.cpio.gz \
-	KERNEL=${KROOT:-$KMODS} sh tools/initramfs.sh | sed 's/^/# /'
+	KERNEL=${KROOT:-$KMODS} sh tools/initramfs.sh > "$OUTDIR/initramfs.log" 2>&1 ||
+	{ echo "not ok - vm: make initramfs failed"; sed 's/^/#   /' "$OUTDIR/initramfs.log"; exit 1; }
+sed 's/^/# /' "$OUTDIR/initramfs.log"
 
 : > "$OUTDIR/results"
 status=0
