@@ -41,10 +41,13 @@ for boot in $VM_BOOTS; do
 	log=$OUTDIR/boot-$boot.log
 	cfg=
 	[ "$boot" = pivot ] || cfg=" CORRAL_BOOT_CONFIG=/etc/corral/boot-$boot.json"
+	# the chroot boot also has a workload that ignores SIGTERM: init must
+	# kill it after stop_timeout
 	if [ "$boot" = chroot ]; then
 		sig="SIGINT (ctrl-alt-del)" down="reboot: Restarting system" end=reboot
+		kill="workload stubborn: still running after 2 s; killing it"
 	else
-		sig=SIGTERM down="reboot: Power down" end=power-down
+		sig=SIGTERM down="reboot: Power down" end=power-down kill=
 	fi
 	t0=$(date +%s.%N)
 	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -nodefaults -no-user-config -display none \
@@ -56,12 +59,13 @@ for boot in $VM_BOOTS; do
 	# the VM's own check lines, as they are
 	grep -E "^(ok|not ok|skip) - vm-$boot/|^#   " "$log" || true
 	# the markers, in order
-	why=$(awk -v sig="corral init: $sig: stopping the workloads" -v down="$down" -v signame="${sig%% *}" '
+	why=$(awk -v sig="corral init: $sig: stopping the workloads" -v down="$down" -v signame="${sig%% *}" -v kill="$kill" '
 		/^CORRAL-VM-PASS/ && !p { p = NR }
 		/^CORRAL-VM-FAIL/ { f = NR }
 		index($0, sig) && p && !s { s = NR }
 		/CORRAL-GRACEFUL-STOP/ && s && !g { g = NR }
 		index($0, down) && g && !d { d = NR }
+		kill != "" && index($0, kill) && s && !d { kl = NR }
 		/Kernel panic/ { k = NR }
 		/corral init: modules: [0-9]+ asked for, 0 failed/ { m = NR }
 		/corral init: module / { bad = bad ? bad : $0 }
@@ -74,6 +78,7 @@ for boot in $VM_BOOTS; do
 			else if (!s) print "init did not stop the workloads on " signame
 			else if (!g) print "no graceful stop of the workload (CORRAL-GRACEFUL-STOP)"
 			else if (!d) print "no \"" down "\" line after the stop"
+			else if (kill != "" && !kl) print "no \"" kill "\" before the end"
 		}' "$log")
 	ready=$(sed -n 's/^CORRAL-READY \([0-9.]*\).*/\1/p' "$log" | head -n 1)
 	if [ -z "$why" ]; then

@@ -12,6 +12,9 @@
 # STOP_SIGNAL is what ends the boot: TERM (power-off, the default) or INT
 # (what the kernel sends on ctrl-alt-del: reboot).
 BOOT=${VM_BOOT:-vm}
+# init forwards signals to every workload, this one too (see
+# init_forwards_signals)
+trap 'true' HUP
 FAILED=0
 T=/vmtest/tmp.$$
 mkdir -p "$T"
@@ -155,6 +158,14 @@ init_reaps_orphans() {
 	[ ! -e "/proc/$pid" ] || fail "orphan $pid still there: $(cat /proc/$pid/stat)"
 }
 
+init_forwards_signals() {
+	# the 'stopper' workload writes /vmtest/hup on SIGHUP, through init,
+	# corral run and the sandbox's init
+	wait_for 10 test -e /vmtest/stopper || fail "workload 'stopper' never started"
+	kill -HUP 1
+	wait_for 5 test -e /vmtest/hup || fail "SIGHUP to PID 1 never reached the workload"
+}
+
 pause_reaps_zombies() {
 	has_applet pause || skip "no pause applet in this build"
 	# output to a file: a background job on our stdout would hold the
@@ -222,6 +233,7 @@ check run-exit-status run_exit_status
 check first-sandbox-ready first_sandbox_was_ready
 check restart-on-failure restart_policy_acts
 check init-reaps-orphans init_reaps_orphans
+check init-forwards-signals init_forwards_signals
 check pause-reaping pause_reaps_zombies
 check pod-bridge-nat pod_bridge_nat
 check run-sandbox-localhost run_sandbox_localhost
