@@ -140,6 +140,13 @@ restart_policy_acts() {
 	[ "$n" = 3 ] || fail "flaky ran $n times; on-failure wants 3 (2 failures, 1 success)"
 }
 
+restart_always_acts() {
+	[ "$BOOT" = pivot ] || skip "the 'looper' workload is in the pivot boot"
+	# exits 0 each time; "always" starts it again (100, 200, 400 ms later)
+	wait_for 10 sh -c '[ "$(cat /vmtest/looper.count 2>/dev/null)" -ge 3 ]' ||
+		fail "looper ran $(cat /vmtest/looper.count 2>/dev/null) times"
+}
+
 init_reaps_orphans() {
 	# sh exits at once; its sleep child becomes an orphan of PID 1
 	sh -c 'sleep 0.3 >/dev/null 2>&1 & echo $! > '"$T/orphan"'; exit 0'
@@ -232,6 +239,7 @@ check run-overlay-root run_overlay_root
 check run-exit-status run_exit_status
 check first-sandbox-ready first_sandbox_was_ready
 check restart-on-failure restart_policy_acts
+check restart-always restart_always_acts
 check init-reaps-orphans init_reaps_orphans
 check init-forwards-signals init_forwards_signals
 check pause-reaping pause_reaps_zombies
