@@ -68,10 +68,13 @@
 #include <sys/reboot.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+
+#include <linux/magic.h>
 
 #include "applets.h"
 #include "json.h"
@@ -664,6 +667,12 @@ static int switch_root(char **argv, struct err *e)
 {
 	double t0 = uptime_s();
 	struct stat st;
+	struct statfs sf;
+	/* As switch_root(8): only an initramfs (ramfs or tmpfs holding /init)
+	 * is copied and then emptied. */
+	if (statfs("/", &sf) < 0 || (sf.f_type != RAMFS_MAGIC && sf.f_type != TMPFS_MAGIC) ||
+	    access("/init", F_OK) < 0)
+		return err_set(e, EINVAL, "/ is not an initramfs (ramfs or tmpfs with /init)");
 	if (stat("/", &st) < 0)
 		return err_sys(e, errno, "stat /");
 	if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST)
@@ -1160,10 +1169,19 @@ static _Noreturn void supervise(void)
 	}
 }
 
-static _Noreturn void pid1(char **argv)
+/* Returns only when this is not the machine's init (a PID 1 in a PID
+ * namespace, where reboot(2) only ends the namespace): mounting over
+ * /proc or switching roots there would hit the host. */
+static int pid1(char **argv)
 {
 	struct err e = { 0 };
 	sigset_t all;
+
+	/* ctrl-alt-del then sends SIGINT to init; only the initial PID
+	 * namespace may set it (EINVAL elsewhere). */
+	if (reboot(RB_DISABLE_CAD) < 0)
+		return fail(EXIT_CORRAL, "not the machine's init (reboot: %s); corral init is the "
+			    "kernel's /init only; --check validates a boot config", strerror(errno));
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -1187,8 +1205,6 @@ static _Noreturn void pid1(char **argv)
 				ilog(L_ERR, "switch to a tmpfs root: %s; staying on the initramfs", e.msg);
 		}
 	}
-	if (reboot(RB_DISABLE_CAD) < 0)
-		ilog(L_WARN, "ctrl-alt-del to SIGINT: %s", strerror(errno));
 	mount_all();
 	console_stdio();
 	int r = config_load(config_path(), &cfg, &e);
@@ -1201,6 +1217,7 @@ static _Noreturn void pid1(char **argv)
 	lo_up();
 	start_all();
 	supervise();
+	return 0;
 }
 
 static void print_plan(const struct bootcfg *c)
@@ -1229,7 +1246,7 @@ int init_main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		asked |= !strcmp(argv[i], "--check") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
 	if (getpid() == 1 && !asked)
-		pid1(argv);
+		return pid1(argv);
 
 	static const struct option lo[] = {
 		{ "check", 0, 0, 'c' }, { "config", 1, 0, 'f' }, { "help", 0, 0, 'h' }, { 0 }

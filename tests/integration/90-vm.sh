@@ -31,9 +31,16 @@ refuses_to_run_outside_pid1() {
 	case $out in *"only as PID 1"*) ;; *) fail "message: $out" ;; esac
 }
 
+refuses_pid1_of_a_pid_namespace() {
+	# reboot(2) there ends only the namespace: init must not mount or switch
+	out=$(unshare -m --propagation private -p -f $CORRAL init 2>&1) && fail "init ran as PID 1 of a namespace"
+	case $out in *"not the machine's init"*) ;; *) fail "message: $out" ;; esac
+}
+
 t "init --check accepts configs/boot.json" default_config_is_valid
 t "init --check refuses bad boot configs" bad_configs_are_refused
 t "init refuses to run outside PID 1" refuses_to_run_outside_pid1
+t "init refuses to be PID 1 of a PID namespace" refuses_pid1_of_a_pid_namespace
 
 if [ "${CORRAL_SKIP_VM:-0}" = 1 ]; then
 	skip "vm boots" "CORRAL_SKIP_VM=1"
