@@ -1,22 +1,22 @@
 #!/bin/sh
 # make check-vm: boots corral as the /init of an initramfs under
-# qemu-system-x86_64 (software emulation) with Debian's kernel, twice: with
-# init's switch to a tmpfs root (sandboxes pivot_root) and without it
-# (MS_MOVE + chroot). tests/vm/vmtest.sh checks inside; this harness relays
-# its "ok/not ok/skip" lines and passes a boot only when the serial console
-# shows, in order and within VM_TIMEOUT seconds, the PASS marker, init's
-# stop on the signal (pivot: SIGTERM; chroot: SIGINT, as on ctrl-alt-del),
-# a workload's graceful stop, and the kernel's power-down (or restart) line
-# (qemu's exit status says nothing: a panicking guest exits 0 too), and
-# init's report that it loaded every module.
+# qemu-system-x86_64 (software emulation) with Debian's kernel: "pivot"
+# with init's switch to a tmpfs root (sandboxes pivot_root), "chroot"
+# without it (MS_MOVE + chroot), "badconfig" with a boot config that is not
+# there. tests/vm/vmtest.sh checks inside; this harness relays its
+# "ok/not ok/skip" lines and passes a boot only when the serial console
+# shows the lines expect() lists, in order, within VM_TIMEOUT seconds: the
+# PASS marker, init's graceful stop on SIGTERM (power-down) or on SIGINT as
+# on ctrl-alt-del (reboot), and the kernel's last line. qemu's exit status
+# says nothing: a panicking guest exits 0 too.
 #   KERNEL=VERSION|PATH   as for make initramfs
-#   VM_BOOTS="pivot chroot"   which boots; VM_TIMEOUT=90
+#   VM_BOOTS="pivot chroot badconfig"   which boots; VM_TIMEOUT=90
 set -eu
 cd "$(dirname "$0")/.."
 . tools/kernel.sh
 
 OUTDIR=build/vmtest
-VM_BOOTS=${VM_BOOTS:-pivot chroot}
+VM_BOOTS=${VM_BOOTS:-pivot chroot badconfig}
 VM_TIMEOUT=${VM_TIMEOUT:-90}
 mkdir -p "$OUTDIR"
 
@@ -36,19 +36,36 @@ BUSYBOX=1 BOOT_CONFIG=tests/vm/boot-pivot.json OUT=$OUTDIR/initramfs.cpio.gz \
 sed 's/^/# /' "$OUTDIR/initramfs.log"
 
 : > "$OUTDIR/results"
+# expect BOOT: what the console must show for BOOT, one line each, in this
+# order (plain substrings); and what it says when it passes.
+expect() {
+	case $1 in
+	pivot) summary="PASS, graceful stop on SIGTERM, power-down"
+		printf '%s\n' "corral init: modules: 9 asked for, 0 failed" "CORRAL-VM-PASS pivot" \
+			"corral init: SIGTERM: stopping the workloads" "CORRAL-GRACEFUL-STOP" \
+			"reboot: Power down" ;;
+	# a workload ignores SIGTERM: init must kill it after stop_timeout
+	chroot) summary="PASS, graceful stop on SIGINT (ctrl-alt-del), reboot"
+		printf '%s\n' "corral init: modules: 9 asked for, 0 failed" "CORRAL-VM-PASS chroot" \
+			"corral init: SIGINT (ctrl-alt-del): stopping the workloads" "CORRAL-GRACEFUL-STOP" \
+			"corral init: workload stubborn: still running after 2 s; killing it" \
+			"reboot: Restarting system" ;;
+	# a boot config that is not there: init must say so and power off
+	badconfig) summary="a missing boot config is reported, then power-down"
+		printf '%s\n' "corral init: boot config /etc/corral/missing.json: No such file or directory; powering off" \
+			"reboot: Power down" ;;
+	esac
+}
+
 status=0
 for boot in $VM_BOOTS; do
 	log=$OUTDIR/boot-$boot.log
-	cfg=
-	[ "$boot" = pivot ] || cfg=" CORRAL_BOOT_CONFIG=/etc/corral/boot-$boot.json"
-	# the chroot boot also has a workload that ignores SIGTERM: init must
-	# kill it after stop_timeout
-	if [ "$boot" = chroot ]; then
-		sig="SIGINT (ctrl-alt-del)" down="reboot: Restarting system" end=reboot
-		kill="workload stubborn: still running after 2 s; killing it"
-	else
-		sig=SIGTERM down="reboot: Power down" end=power-down kill=
-	fi
+	case $boot in
+	pivot) cfg= ;;
+	badconfig) cfg=" CORRAL_BOOT_CONFIG=/etc/corral/missing.json" ;;
+	*) cfg=" CORRAL_BOOT_CONFIG=/etc/corral/boot-$boot.json" ;;
+	esac
+	expect "$boot" > "$OUTDIR/expect-$boot"
 	t0=$(date +%s.%N)
 	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -nodefaults -no-user-config -display none \
 		-no-reboot -m 256 -smp 1 -serial stdio -kernel "$VMLINUX" \
@@ -58,32 +75,22 @@ for boot in $VM_BOOTS; do
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	# the VM's own check lines, as they are
 	grep -E "^(ok|not ok|skip) - vm-$boot/|^#   " "$log" || true
-	# the markers, in order
-	why=$(awk -v sig="corral init: $sig: stopping the workloads" -v down="$down" -v signame="${sig%% *}" -v kill="$kill" '
-		/^CORRAL-VM-PASS/ && !p { p = NR }
-		/^CORRAL-VM-FAIL/ { f = NR }
-		index($0, sig) && p && !s { s = NR }
-		/CORRAL-GRACEFUL-STOP/ && s && !g { g = NR }
-		index($0, down) && g && !d { d = NR }
-		kill != "" && index($0, kill) && s && !d { kl = NR }
-		/Kernel panic/ { k = NR }
-		/corral init: modules: [0-9]+ asked for, 0 failed/ { m = NR }
-		/corral init: module / { bad = bad ? bad : $0 }
+	why=$(awk '
+		FNR == NR { want[++n] = $0; next }
+		/Kernel panic/ { panic = $0 }
+		/^CORRAL-VM-FAIL/ { failed = 1 }
+		/corral init: module / && !bad { bad = $0 }
+		i < n && index($0, want[i + 1]) { i++ }
 		END {
-			if (k) print "kernel panic"
-			else if (f) print "the checks failed"
+			if (panic) print panic
+			else if (failed) print "the checks failed"
 			else if (bad) print "init: " bad
-			else if (!m) print "init did not load the modules"
-			else if (!p) print "no CORRAL-VM-PASS marker"
-			else if (!s) print "init did not stop the workloads on " signame
-			else if (!g) print "no graceful stop of the workload (CORRAL-GRACEFUL-STOP)"
-			else if (!d) print "no \"" down "\" line after the stop"
-			else if (kill != "" && !kl) print "no \"" kill "\" before the end"
-		}' "$log")
+			else if (i < n) print "no \"" want[i + 1] "\"" (i ? " after \"" want[i] "\"" : "")
+		}' "$OUTDIR/expect-$boot" "$log")
 	ready=$(sed -n 's/^CORRAL-READY \([0-9.]*\).*/\1/p' "$log" | head -n 1)
 	if [ -z "$why" ]; then
-		echo "ok - vm-$boot/boot: PASS, graceful stop on ${sig%% *}, $end in $wall s (first sandbox ready ${ready:-?} s after boot)"
-		echo "ready_$boot ${ready:-}" >> "$OUTDIR/results"
+		echo "ok - vm-$boot/boot: $summary in $wall s${ready:+ (first sandbox ready $ready s after boot)}"
+		[ -z "$ready" ] || echo "ready_$boot $ready" >> "$OUTDIR/results"
 		echo "wall_$boot $wall" >> "$OUTDIR/results"
 	else
 		status=1
