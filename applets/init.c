@@ -19,7 +19,16 @@
  * then SIGKILL after "stop_timeout" seconds) and power off; SIGINT, sent
  * by the kernel on ctrl-alt-del, does the same and reboots. Other signals
  * go to every workload. init never exits: on a fatal error it logs and
- * powers off. It logs with <N> levels to /dev/kmsg or the console.
+ * powers off. It logs with <N> levels to /dev/kmsg or the console. As PID
+ * 1 of a PID namespace (a container) it refuses to start: that is not the
+ * machine's init, and its mounts would land on the host's.
+ *
+ * Workloads: stdio on the console, each in its own session; a "run" one
+ * execs `corral run --hostname NAME [--root ..] [--net ..] [--env K=V]..
+ * [limits] [run_args] -- COMMAND`. `restart` waits 100 ms, doubling up to
+ * 5 s while a workload keeps exiting within 10 s of its start.
+ * `limits` need the matching `corral run` options (--memory, --pids,
+ * --cpus); a config that uses one this build lacks is refused.
  *
  * The boot config: /etc/corral/boot.json, or the file named by the
  * CORRAL_BOOT_CONFIG variable (a kernel command-line word such as
@@ -866,8 +875,6 @@ static int mod_load(struct modtab *t, const char *want, const char *needed_by, i
 		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)) {
 			ilog(L_ERR, "module %s: %s%s%s", name, strerror(errno),
 			     needed_by ? " (needed by " : "", needed_by ? needed_by : "");
-			if (needed_by)
-				ilog(L_ERR, "module %s: missing", needed_by);
 			r = -errno;
 		}
 		if (fd >= 0)
