@@ -224,8 +224,9 @@ static void log_open(bool kmsg)
 	log_fd = 2;
 	if (kmsg) {
 		/* As the system's logger, init's lines must not be rate-limited
-		 * away; a printk.devkmsg= on the command line wins (EINVAL). */
-		write_str("/proc/sys/kernel/printk_devkmsg", "on", NULL);
+		 * away (10 per 5 s); a printk.devkmsg= on the command line wins
+		 * (EINVAL). The kernel wants the newline. */
+		write_str("/proc/sys/kernel/printk_devkmsg", "on\n", NULL);
 		int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 		if (fd >= 0)
 			log_fd = fd;

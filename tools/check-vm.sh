@@ -2,21 +2,21 @@
 # make check-vm: boots corral as the /init of an initramfs under
 # qemu-system-x86_64 (software emulation) with Debian's kernel: "pivot"
 # with init's switch to a tmpfs root (sandboxes pivot_root), "chroot"
-# without it (MS_MOVE + chroot), "badconfig" with a boot config that is not
-# there. tests/vm/vmtest.sh checks inside; this harness relays its
+# without it (MS_MOVE + chroot), "restart" for on_exit restart, "badconfig"
+# with a boot config that is not there. tests/vm/vmtest.sh checks inside; this harness relays its
 # "ok/not ok/skip" lines and passes a boot only when the serial console
 # shows the lines expect() lists, in order, within VM_TIMEOUT seconds: the
 # PASS marker, init's graceful stop on SIGTERM (power-down) or on SIGINT as
 # on ctrl-alt-del (reboot), and the kernel's last line. qemu's exit status
 # says nothing: a panicking guest exits 0 too.
 #   KERNEL=VERSION|PATH   as for make initramfs
-#   VM_BOOTS="pivot chroot badconfig"   which boots; VM_TIMEOUT=90
+#   VM_BOOTS="pivot chroot restart badconfig"   which boots; VM_TIMEOUT=90
 set -eu
 cd "$(dirname "$0")/.."
 . tools/kernel.sh
 
 OUTDIR=build/vmtest
-VM_BOOTS=${VM_BOOTS:-pivot chroot badconfig}
+VM_BOOTS=${VM_BOOTS:-pivot chroot restart badconfig}
 VM_TIMEOUT=${VM_TIMEOUT:-90}
 mkdir -p "$OUTDIR"
 
@@ -29,6 +29,7 @@ kernel_fetch "${KERNEL:-}" >&2 && kernel_vmlinux ||
 	{ echo "not ok - vm: no kernel to boot"; exit 1; }
 
 EXTRA="tests/vm/boot-chroot.json:etc/corral/boot-chroot.json:644
+tests/vm/boot-restart.json:etc/corral/boot-restart.json:644
 tests/vm/vmtest.sh:vmtest/vmtest.sh:755 tests/vm/flaky.sh:vmtest/flaky.sh:755" \
 BUSYBOX=1 BOOT_CONFIG=tests/vm/boot-pivot.json OUT=$OUTDIR/initramfs.cpio.gz \
 	KERNEL=${KROOT:-$KMODS} sh tools/initramfs.sh > "$OUTDIR/initramfs.log" 2>&1 ||
@@ -52,6 +53,12 @@ expect() {
 			"corral init: SIGINT (ctrl-alt-del): stopping the workloads" "CORRAL-GRACEFUL-STOP" \
 			"corral init: workload stubborn: still running after 2 s; killing it" \
 			"reboot: Restarting system" ;;
+	# on_exit restart: init stops every workload and starts them again
+	restart) summary="on_exit restart starts the workloads again (twice), SIGTERM powers off"
+		printf '%s\n' "CORRAL-GENERATION 1" "corral init: workload gen ended (on_exit restart)" \
+			"corral init: starting the workloads again" "CORRAL-GENERATION 2" \
+			"corral init: starting the workloads again" "CORRAL-GENERATION 3" \
+			"corral init: SIGTERM: stopping the workloads" "reboot: Power down" ;;
 	# a boot config that is not there: init must say so and power off
 	badconfig) summary="a missing boot config is reported, then power-down"
 		printf '%s\n' "corral init: boot config /etc/corral/missing.json: No such file or directory; powering off" \
@@ -65,6 +72,8 @@ for boot in $VM_BOOTS; do
 	case $boot in
 	pivot) cfg= ;;
 	badconfig) cfg=" CORRAL_BOOT_CONFIG=/etc/corral/missing.json" ;;
+	# init logs to /dev/kmsg there: let its <5> lines reach the console
+	restart) cfg=" loglevel=6 CORRAL_BOOT_CONFIG=/etc/corral/boot-restart.json" ;;
 	*) cfg=" CORRAL_BOOT_CONFIG=/etc/corral/boot-$boot.json" ;;
 	esac
 	expect "$boot" > "$OUTDIR/expect-$boot"
