@@ -25,6 +25,19 @@
  * Network:
  *   --net none            own network namespace with lo up (default)
  *   --net host            the host's network namespace
+ *   --net nat             own netns on the bridge corral0 (10.89.0.0/16 by
+ *                         default, /etc/corral/network.json, a CNI bridge
+ *                         config, overrides), NAT to the outside; eth0 gets
+ *                         a leased address; /etc/resolv.conf, /etc/hosts and
+ *                         /etc/hostname are bound read-only
+ *   --ip ADDR             with --net nat: this address instead of a lease
+ *   --subnet CIDR         with --net nat: another subnet (gateway: first host)
+ *   --bridge NAME         with --net nat: another bridge
+ * Limits (cgroup v2, or v1 where only v1 has the controller):
+ *   --memory SIZE         memory (and no swap); over it, the command is
+ *                         OOM-killed and run says so, exit 137
+ *   --pids N              processes and threads
+ *   --cpus N              CPU time, e.g. 0.5 or 2
  * Security:
  *   --cap-add CAP         add a capability to Docker's default set (or ALL)
  *   --cap-drop CAP        drop one (or ALL)
@@ -54,8 +67,10 @@
 
 #include "applets.h"
 #include "caps.h"
+#include "cgroup.h"
 #include "json.h"
 #include "mount.h"
+#include "netconf.h"
 #include "nl.h"
 #include "proc.h"
 #include "rtnl.h"
@@ -66,7 +81,7 @@
 #define MAX_MOUNTS 64
 #define MAX_ENV 256
 
-enum net_mode { NET_NONE, NET_HOST };
+enum net_mode { NET_NONE, NET_HOST, NET_NAT };
 
 struct run_opts {
 	struct rootfs root;
@@ -78,10 +93,16 @@ struct run_opts {
 	bool clear_env;
 	const char *hostname;
 	enum net_mode net;
+	const char *ip, *subnet, *bridge;	/* --net nat */
+	struct net_config netcfg;
+	struct rootfs_file files[3];
+	char hosts[256], hostname_file[80];
 	unsigned preserve_fds;
 	uint64_t caps;			/* what CMD keeps */
 	const char *seccomp;		/* a profile path, "unconfined", or NULL */
 	struct sc_filter *filter;
+	struct cgroup_limits limits;
+	struct cgroup cg;
 	bool debug;
 	char **argv;
 };
@@ -90,32 +111,11 @@ extern char **environ;
 
 static int add_mount(struct run_opts *o, enum mount_kind kind, char *spec, bool ro)
 {
+	struct err e = { 0 };
 	if (o->root.nops == MAX_MOUNTS)
 		return fail(EXIT_CORRAL, "too many mounts (at most %d)", MAX_MOUNTS);
-	struct mount_op *m = &o->mounts[o->root.nops];
-	*m = (struct mount_op){ .kind = kind, .ro = ro, .fd = -1 };
-	if (kind == MOUNT_TMPFS) {
-		m->dst = spec;
-	} else {
-		char *dst = strchr(spec, ':');
-		m->src = spec;
-		m->dst = spec;
-		if (dst) {
-			*dst++ = 0;
-			char *flag = strchr(dst, ':');
-			if (flag) {
-				*flag++ = 0;
-				if (strcmp(flag, "ro") && strcmp(flag, "rw"))
-					return fail(EXIT_CORRAL, "bad --bind flag '%s' (want ro or rw)", flag);
-				m->ro = m->ro || !strcmp(flag, "ro");
-			}
-			m->dst = dst;
-		}
-		if (!*m->src || !*m->dst)
-			return fail(EXIT_CORRAL, "bad --bind spec (want SRC[:DST[:ro]])");
-	}
-	if (m->dst[0] != '/')
-		return fail(EXIT_CORRAL, "mount target '%s' must be an absolute path", m->dst);
+	if (mount_op_parse(spec, kind, ro, &o->mounts[o->root.nops], &e) < 0)
+		return fail_err(&e);
 	o->root.nops++;
 	return 0;
 }
@@ -123,7 +123,8 @@ static int add_mount(struct run_opts *o, enum mount_kind kind, char *spec, bool 
 static int parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_ROOT = 256, O_OVL, O_BIND, O_ROBIND, O_TMPFS, O_CWD, O_ENV, O_CLEARENV,
-	       O_HOST, O_NET, O_PFDS, O_DEBUG, O_NOPIVOT, O_CAPADD, O_CAPDROP, O_SECCOMP };
+	       O_HOST, O_NET, O_PFDS, O_DEBUG, O_NOPIVOT, O_CAPADD, O_CAPDROP, O_SECCOMP,
+	       O_IP, O_SUBNET, O_BRIDGE, O_MEMORY, O_PIDS, O_CPUS };
 	static const struct option lo[] = {
 		{ "root", 1, 0, O_ROOT }, { "overlay-size", 1, 0, O_OVL },
 		{ "bind", 1, 0, O_BIND }, { "ro-bind", 1, 0, O_ROBIND },
@@ -133,6 +134,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ "preserve-fds", 1, 0, O_PFDS }, { "debug", 0, 0, O_DEBUG },
 		{ "no-pivot", 0, 0, O_NOPIVOT }, { "cap-add", 1, 0, O_CAPADD },
 		{ "cap-drop", 1, 0, O_CAPDROP }, { "seccomp", 1, 0, O_SECCOMP },
+		{ "ip", 1, 0, O_IP }, { "subnet", 1, 0, O_SUBNET }, { "bridge", 1, 0, O_BRIDGE },
+		{ "memory", 1, 0, O_MEMORY }, { "pids", 1, 0, O_PIDS }, { "cpus", 1, 0, O_CPUS },
 		{ "help", 0, 0, 'h' },
 		{ 0 }
 	};
@@ -194,10 +197,33 @@ static int parse(int argc, char **argv, struct run_opts *o)
 				o->net = NET_NONE;
 			else if (!strcmp(optarg, "host"))
 				o->net = NET_HOST;
-			else if (!strcmp(optarg, "nat") || !strncmp(optarg, "sandbox:", 8))
+			else if (!strcmp(optarg, "nat"))
+				o->net = NET_NAT;
+			else if (!strncmp(optarg, "sandbox:", 8))
 				return fail(EXIT_CORRAL, "--net %s is not available in this build", optarg);
 			else
-				return fail(EXIT_CORRAL, "bad --net '%s' (want none or host)", optarg);
+				return fail(EXIT_CORRAL, "bad --net '%s' (want none, host or nat)", optarg);
+			break;
+		case O_IP:
+			o->ip = optarg;
+			break;
+		case O_MEMORY:
+			if (parse_size(optarg, &o->limits.memory, &e) < 0 || o->limits.memory < (1 << 20))
+				return fail(EXIT_CORRAL, "bad --memory '%s' (want e.g. 64m, at least 1m)", optarg);
+			break;
+		case O_PIDS:
+			if (parse_u64(optarg, 1, 1u << 22, &o->limits.pids, &e) < 0)
+				return fail(EXIT_CORRAL, "bad --pids: %s", e.msg);
+			break;
+		case O_CPUS:
+			if (cgroup_parse_cpus(optarg, &o->limits, &e) < 0)
+				return fail(EXIT_CORRAL, "bad --cpus: %s", e.msg);
+			break;
+		case O_SUBNET:
+			o->subnet = optarg;
+			break;
+		case O_BRIDGE:
+			o->bridge = optarg;
 			break;
 		case O_PFDS:
 			if (parse_u64(optarg, 0, 4096, &v, &e) < 0)
@@ -234,6 +260,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		if (r)
 			return r;
 	}
+	if ((o->ip || o->subnet || o->bridge) && o->net != NET_NAT)
+		return fail(EXIT_CORRAL, "--ip, --subnet and --bridge go with --net nat");
 	if (optind >= argc)
 		return fail(EXIT_CORRAL, "no command given; see --help");
 	o->argv = argv + optind;
@@ -315,18 +343,38 @@ static void exec_command(const struct run_opts *o, char **env, const sigset_t *m
 	_exit(saved == ENOENT ? EXIT_NOENT : EXIT_NOEXEC);
 }
 
+/* The files --net nat binds into /etc. */
+static void nat_files(struct run_opts *o, uint32_t addr)
+{
+	char a[16], host[65];
+	ipam_fmt_addr(addr, a);
+	if (o->hostname)
+		snprintf(host, sizeof(host), "%s", o->hostname);
+	else if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	snprintf(o->hosts, sizeof(o->hosts), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", a, host);
+	snprintf(o->hostname_file, sizeof(o->hostname_file), "%s\n", host);
+	o->files[0] = (struct rootfs_file){ .path = "/etc/resolv.conf", .host = "/etc/resolv.conf" };
+	o->files[1] = (struct rootfs_file){ .path = "/etc/hosts", .text = o->hosts };
+	o->files[2] = (struct rootfs_file){ .path = "/etc/hostname", .text = o->hostname_file };
+	o->root.files = o->files;
+	o->root.nfiles = 3;
+}
+
 /* PID 1 of the sandbox: builds the root, starts the command, reaps and
  * forwards until the command exits. Never returns. */
-static void sandbox_init(const struct run_opts *o, char **env, const sigset_t *mask, int syncfd)
+static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, int syncfd)
 {
 	struct err e = { 0 };
-	char go;
+	uint32_t addr;
 	enum root_switch how;
 
 	/* Die with corral; and if corral is gone already, the pipe says so. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (read(syncfd, &go, 1) != 1)
+	if (read(syncfd, &addr, sizeof(addr)) != sizeof(addr))
 		_exit(EXIT_CORRAL);
+	if (o->net == NET_NAT)
+		nat_files(o, addr);
 	/* Nothing of the caller's but stdio and --preserve-fds goes further. */
 	close_fds_from(3 + o->preserve_fds);
 	/* Keeps /proc/1/exe (corral's binary) out of reach of the sandbox. */
@@ -334,13 +382,13 @@ static void sandbox_init(const struct run_opts *o, char **env, const sigset_t *m
 
 	if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0)
 		_exit(fail(EXIT_CORRAL, "sethostname: %s", strerror(errno)));
-	if (o->net == NET_NONE) {
+	if (o->net == NET_NONE) {	/* --net nat: the parent did it */
 		struct nl nl;
 		if (nl_open(&nl, NETLINK_ROUTE, &e) < 0 || rtnl_link_up(&nl, 1, &e) < 0)
 			_exit(fail_err(&e));
 		nl_close(&nl);
 	}
-	if (rootfs_open_sources((struct rootfs *)&o->root, &e) < 0 ||
+	if (rootfs_open_sources(&o->root, &e) < 0 ||
 	    rootfs_enter(&o->root, &how, &e) < 0)
 		_exit(fail_err(&e));
 	if (o->debug)
@@ -348,7 +396,7 @@ static void sandbox_init(const struct run_opts *o, char **env, const sigset_t *m
 	/* Without pivot_root the old root is still there, above the chroot:
 	 * CAP_SYS_CHROOT would be the classic way out. */
 	if (how == ROOT_CHROOT)
-		((struct run_opts *)o)->caps &= ~CAP_BIT(CAP_SYS_CHROOT);
+		o->caps &= ~CAP_BIT(CAP_SYS_CHROOT);
 
 	pid_t cmd = fork();
 	if (cmd < 0)
@@ -382,6 +430,52 @@ static int prepare_seccomp(struct run_opts *o, struct err *e)
 	return r;
 }
 
+/* --net nat, before any namespace exists: the config, the address asked
+ * for, and the host side (bridge, NAT, ip_forward), which stays for the
+ * next run. */
+static int prepare_nat(struct run_opts *o, uint32_t *want, struct err *e)
+{
+	struct net_config *c = &o->netcfg;
+	if (net_config_load(c, e) < 0)
+		return -e->code;
+	if (o->subnet) {
+		if (ipam_parse_cidr(o->subnet, &c->subnet, e) < 0)
+			return err_set(e, EINVAL, "--subnet: %s", e->msg);
+		c->gateway = c->subnet.net + 1;
+	}
+	if (o->bridge) {
+		if (!rtnl_valid_ifname(o->bridge))
+			return err_set(e, EINVAL, "--bridge: bad interface name '%s'", o->bridge);
+		snprintf(c->bridge, sizeof(c->bridge), "%s", o->bridge);
+	}
+	*want = 0;
+	if (o->ip) {
+		if (ipam_parse_addr(o->ip, want, e) < 0)
+			return err_set(e, EINVAL, "--ip: %s", e->msg);
+		if (!ipam_contains(&c->subnet, *want) || *want == c->gateway ||
+		    *want == c->subnet.net || *want == ipam_broadcast(&c->subnet))
+			return err_set(e, EINVAL, "--ip %s: not a host address of the subnet", o->ip);
+	}
+	return net_host_setup(c, NULL, e);
+}
+
+/* After the clone, before the sandbox goes on: eth0 in its netns. */
+static int attach_nat(struct run_opts *o, pid_t init, uint32_t want, struct net_attachment *a,
+		      struct err *e)
+{
+	char path[64];
+	struct ipam_owner owner;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "open %s", path);
+	int r = ipam_owner_pid(getpid(), &owner, e);
+	if (!r)
+		r = net_attach(&o->netcfg, NULL, fd, "eth0", &owner, want, a, e);
+	close(fd);
+	return r;
+}
+
 int run_main(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
@@ -397,17 +491,25 @@ int run_main(int argc, char **argv)
 		return fail_err(&e);
 	if (prepare_seccomp(&o, &e) < 0)
 		return fail_err(&e);
+	uint32_t want = 0;
+	if (o.net == NET_NAT && prepare_nat(&o, &want, &e) < 0)
+		return fail_err(&e);
 	if (!o.cwd)
 		o.cwd = getcwd(cwd, sizeof(cwd)) ? cwd : "/";
 	char **env = build_env(&o);
 	if (!env)
 		return fail(EXIT_CORRAL, "out of memory");
 
+	/* Named after us, so that gc can tell a live run's cgroup. */
+	char cgname[64];
+	snprintf(cgname, sizeof(cgname), "run-%d-%llu", (int)getpid(), proc_start_time(getpid()));
+	if (cgroup_create(cgname, &o.limits, &o.cg, &e) < 0)
+		return fail_err(&e);
 	int sync[2];
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return fail(EXIT_CORRAL, "pipe: %s", strerror(errno));
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-	if (o.net == NET_NONE)
+	if (o.net != NET_HOST)
 		flags |= CLONE_NEWNET;
 
 	sigset_t mask;
@@ -420,8 +522,27 @@ int run_main(int argc, char **argv)
 		sandbox_init(&o, env, &mask, sync[0]);
 	}
 	close(sync[0]);
-	if (write(sync[1], "g", 1) != 1)
+	struct net_attachment att = { 0 };
+	if (cgroup_attach(&o.cg, init, &e) < 0 ||
+	    (o.net == NET_NAT && attach_nat(&o, init, want, &att, &e) < 0)) {
+		struct err ignored;
+		kill(init, SIGKILL);
+		waitpid(init, NULL, 0);
+		cgroup_destroy(&o.cg, &ignored);
+		return fail_err(&e);
+	}
+	/* Go, with the address the sandbox got (0: none). */
+	if (write(sync[1], &att.addr, sizeof(att.addr)) != sizeof(att.addr))
 		return fail(EXIT_CORRAL, "sync: %s", strerror(errno));
 	close(sync[1]);
-	return proc_exit_code(proc_supervise(init, 0));
+	int code = proc_exit_code(proc_supervise(init, 0));
+	if (code == 128 + SIGKILL && cgroup_oom_killed(&o.cg, &e) == 1)
+		msg("the command was killed: it reached the --memory limit (%llu KiB)",
+		    (unsigned long long)(o.limits.memory >> 10));
+	if (cgroup_destroy(&o.cg, &e) < 0)
+		msg("%s", e.msg);
+	/* The veth goes with the netns; only the lease is ours to return. */
+	if (o.net == NET_NAT && net_detach(&o.netcfg, NULL, &att, false, &e) < 0)
+		msg("%s", e.msg);
+	return code;
 }

@@ -250,6 +250,37 @@ static int mount_dev(int rootfd, struct err *e)
 	return 0;
 }
 
+static int mount_files(const struct rootfs *r, int rootfd, const char *scratch, struct err *e)
+{
+	for (size_t i = 0; i < r->nfiles; i++) {
+		const struct rootfs_file *f = &r->files[i];
+		char path[PATH_MAX];
+		const char *src = f->host;
+		if (f->text) {
+			snprintf(path, sizeof(path), "%s/file%zu", scratch, i);
+			int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			int r2 = fd < 0 ? -errno : write_all(fd, f->text, strlen(f->text));
+			if (fd >= 0)
+				close(fd);
+			if (r2 < 0)
+				return err_sys(e, -r2, "write %s", f->path);
+			src = path;
+		}
+		int mfd = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (mfd < 0 && errno == ENOENT && !f->text)
+			continue;
+		if (mfd < 0 || set_readonly(mfd) < 0) {
+			int saved = errno;
+			if (mfd >= 0)
+				close(mfd);
+			return err_sys(e, saved, "bind %s", f->path);
+		}
+		if (attach(rootfd, mfd, f->path, 0, e) < 0)
+			return -e->code;
+	}
+	return 0;
+}
+
 static int mount_user_ops(const struct rootfs *r, int rootfd, struct err *e)
 {
 	static const char *const tmpopts[] = { "mode=755", NULL };
@@ -425,6 +456,8 @@ int rootfs_enter(const struct rootfs *r, enum root_switch *how, struct err *e)
 	if (!ret)
 		ret = mount_dev(rootfd, e);
 	if (!ret)
+		ret = mount_files(r, rootfd, scratch, e);
+	if (!ret)
 		ret = mount_user_ops(r, rootfd, e);
 	if (!ret)
 		ret = mount_masks(rootfd, e);
@@ -452,6 +485,30 @@ int rootfs_enter(const struct rootfs *r, enum root_switch *how, struct err *e)
 	}
 	if (chdir("/") < 0)
 		return err_sys(e, errno, "chdir /");
+	return 0;
+}
+
+int mount_op_parse(char *spec, enum mount_kind kind, bool ro, struct mount_op *m, struct err *e)
+{
+	*m = (struct mount_op){ .kind = kind, .ro = ro, .fd = -1, .src = spec, .dst = spec };
+	if (kind == MOUNT_BIND) {
+		char *dst = strchr(spec, ':');
+		if (dst) {
+			*dst++ = 0;
+			char *flag = strchr(dst, ':');
+			if (flag) {
+				*flag++ = 0;
+				if (strcmp(flag, "ro") && strcmp(flag, "rw"))
+					return err_set(e, EINVAL, "bad bind flag '%s' (want ro or rw)", flag);
+				m->ro = ro || !strcmp(flag, "ro");
+			}
+			m->dst = dst;
+		}
+		if (!*m->src || !*m->dst)
+			return err_set(e, EINVAL, "bad bind spec (want SRC[:DST[:ro]])");
+	}
+	if (m->dst[0] != '/')
+		return err_set(e, EINVAL, "mount target '%s' must be an absolute path", m->dst);
 	return 0;
 }
 

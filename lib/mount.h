@@ -20,6 +20,14 @@ struct mount_op {
 	int fd;			/* bind: the cloned source tree (rootfs_open_sources) */
 };
 
+/* A file bound read-only into the sandbox: text written into the scratch
+ * tmpfs, or the host file at host (skipped when it does not exist). */
+struct rootfs_file {
+	const char *path;
+	const char *text;
+	const char *host;
+};
+
 struct rootfs {
 	const char *lower;	/* absolute, canonical */
 	uint64_t upper_size;	/* bytes of the writable tmpfs */
@@ -27,10 +35,16 @@ struct rootfs {
 	size_t nops;
 	bool no_pivot;		/* force the MS_MOVE + chroot path */
 	bool sysfs;		/* mount a read-only /sys */
-	const char *files_dir;	/* optional: files to bind read-only into /etc */
+	const struct rootfs_file *files;	/* bound before the user's mounts */
+	size_t nfiles;
 };
 
 enum root_switch { ROOT_PIVOT = 1, ROOT_CHROOT = 2 };
+
+/* Parses a --bind spec "SRC[:DST[:ro|rw]]" (DST defaults to SRC) or a
+ * --tmpfs target "DST" in place (spec is split with NULs); ro forces
+ * read-only. Targets must be absolute. */
+int mount_op_parse(char *spec, enum mount_kind kind, bool ro, struct mount_op *m, struct err *e);
 
 /* Checks what can be checked before any namespace exists: lower is a
  * directory usable as an overlay lower, bind sources exist, targets are

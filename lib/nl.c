@@ -140,6 +140,8 @@ struct nlmsghdr *nlm_begin(struct nlmsg *m, uint16_t type, uint16_t flags)
 	struct nlmsghdr *h = grow(m, NLMSG_HDRLEN);
 	if (!h)
 		return NULL;
+	if (m->count)	/* grow counted the new header into the previous message */
+		((struct nlmsghdr *)(m->buf + m->cur))->nlmsg_len = (uint32_t)(at - m->cur);
 	m->cur = at;
 	m->count++;
 	h->nlmsg_len = NLMSG_HDRLEN;
@@ -153,6 +155,11 @@ void *nlm_put(struct nlmsg *m, const void *data, size_t len)
 	if (!m->count) {
 		if (!m->err)
 			m->err = -EINVAL;
+		return NULL;
+	}
+	if (len > (64u << 20)) {
+		if (!m->err)
+			m->err = -EMSGSIZE;
 		return NULL;
 	}
 	unsigned char *p = grow(m, NLMSG_ALIGN(len));

@@ -122,6 +122,14 @@ int valid_name(const char *s, size_t max)
 	return 1;
 }
 
+const char *state_root(const char *root)
+{
+	if (root && *root)
+		return root;
+	const char *env = getenv("CORRAL_ROOT");
+	return env && *env ? env : "/run/corral";
+}
+
 int read_file(const char *path, size_t max, char **out, size_t *len, struct err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

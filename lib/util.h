@@ -19,6 +19,9 @@ int valid_hostname(const char *s);
  * '.' or '-', 1..max bytes. */
 int valid_name(const char *s, size_t max);
 
+/* The state root: root when given, else $CORRAL_ROOT, else /run/corral. */
+const char *state_root(const char *root);
+
 /* Reads a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
 int read_file(const char *path, size_t max, char **out, size_t *len, struct err *e);
 /* Writes all of buf to fd, retrying on EINTR and short writes. */

@@ -11,7 +11,10 @@ trap 'rm -rf "$T_TMP"' EXIT
 
 t() {
 	_name=$1; shift
-	_out=$( (set -e; "$@") 2>&1 )
+	# A test's background jobs die with it, pass or fail (dash's `jobs`
+	# sees nothing from a command substitution: kill the subshell's children).
+	_out=$( (trap '_rc=$?; read _me _x < /proc/self/stat; pkill -P $_me 2>/dev/null || :; exit $_rc' EXIT
+		set -e; "$@") 2>&1 )
 	_rc=$?
 	if [ $_rc -eq 0 ]; then
 		echo "ok - $_name"
@@ -43,3 +46,21 @@ need_root() {
 		exit 0
 	fi
 }
+
+# test_host: re-runs the calling script inside a throwaway network + mount
+# namespace that plays the host, with a private tmpfs on /run (so
+# /run/netns and /run/corral are the test's own). Everything made there
+# dies with it. Call it first, before any test.
+test_host() {
+	if [ -n "${CRTEST_INNER:-}" ]; then
+		mount -t tmpfs -o mode=0755 crtest /run || { echo "not ok - $0: no private /run"; exit 1; }
+		ip link set lo up
+		return 0
+	fi
+	need_root
+	export CORRAL CRTEST_INNER=1
+	exec unshare -n -m sh "$0" "$@"
+}
+
+# links: the interfaces of the current netns, sorted, on one line.
+links() { ip -o link show | sed -n 's/^[0-9]*: \([^:@]*\).*/\1/p' | sort | tr '\n' ' '; }

@@ -4,6 +4,7 @@
 #ifndef CORRAL_T_H
 #define CORRAL_T_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 

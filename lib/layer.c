@@ -1,0 +1,895 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <linux/openat2.h>
+#include <zlib.h>
+
+#include "layer.h"
+#include "tar.h"
+#include "util.h"
+
+#define IN_SIZE  (32 * 1024)
+#define BUF_SIZE (64 * 1024)
+
+/* ---- the byte source: raw or gzip ----
+ *
+ * Gzip framing is read here and only the deflate data goes to zlib's raw
+ * inflate: the member's CRC-32 is not checked (the blob's SHA-256 covers
+ * every byte), its length is. So zlib can be built without its gzip code
+ * and CRC tables (-DNO_GZIP). */
+
+enum gz_phase { GZ_HEADER, GZ_BODY, GZ_TRAILER, GZ_DONE };
+
+struct src {
+	layer_read_fn fn;
+	void *arg;
+	bool gz, eof, zinit;
+	enum gz_phase phase;
+	uint32_t isize;			/* output of this member, mod 2^32 */
+	unsigned members;
+	z_stream z;
+	unsigned char in[IN_SIZE];
+	size_t in_pos, in_len;
+	struct layer_stats *st;
+};
+
+static int src_fill(struct src *s, struct err *e)
+{
+	if (s->eof)
+		return 0;
+	ssize_t n = s->fn(s->arg, s->in, sizeof(s->in), e);
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		s->eof = true;
+	s->in_pos = 0;
+	s->in_len = (size_t)n;
+	s->st->in_bytes += (uint64_t)n;
+	return 0;
+}
+
+static int truncated(struct err *e)
+{
+	return err_set(e, EBADMSG, "layer: gzip stream is truncated");
+}
+
+/* The next raw byte, or -EBADMSG at the end. */
+static int src_byte(struct src *s, struct err *e)
+{
+	if (s->in_pos == s->in_len) {
+		int r = src_fill(s, e);
+		if (r < 0)
+			return r;
+		if (s->in_pos == s->in_len)
+			return truncated(e);
+	}
+	return s->in[s->in_pos++];
+}
+
+static int gz_skip(struct src *s, size_t n, bool to_nul, struct err *e)
+{
+	for (size_t i = 0; to_nul || i < n; i++) {
+		int c = src_byte(s, e);
+		if (c < 0)
+			return c;
+		if (to_nul && c == 0)
+			return 0;
+	}
+	return 0;
+}
+
+/* RFC 1952 member header; at a clean end after a member, phase GZ_DONE. */
+static int gz_read_header(struct src *s, struct err *e)
+{
+	unsigned char h[10];
+	int c, r;
+	if (s->members && s->in_pos == s->in_len) {
+		if ((r = src_fill(s, e)) < 0)
+			return r;
+		if (s->in_pos == s->in_len) {
+			s->phase = GZ_DONE;
+			return 0;
+		}
+	}
+	for (int i = 0; i < 10; i++) {
+		c = src_byte(s, e);
+		if ((i == 0 && c != 0x1f) || (i == 1 && c != 0x8b))
+			return err_set(e, EBADMSG, s->members ? "layer: junk after the gzip stream"
+					      : "layer: not a gzip stream");
+		if (c < 0)
+			return c;
+		h[i] = (unsigned char)c;
+	}
+	if (h[2] != 8 || (h[3] & 0xe0))
+		return err_set(e, EBADMSG, "layer: unknown gzip method or flags");
+	if (h[3] & 4) {		/* FEXTRA */
+		int lo = src_byte(s, e), hi = lo < 0 ? lo : src_byte(s, e);
+		if (hi < 0)
+			return hi;
+		if ((r = gz_skip(s, (size_t)(lo | hi << 8), false, e)) < 0)
+			return r;
+	}
+	if ((h[3] & 8) && (r = gz_skip(s, 0, true, e)) < 0)	/* FNAME */
+		return r;
+	if ((h[3] & 16) && (r = gz_skip(s, 0, true, e)) < 0)	/* FCOMMENT */
+		return r;
+	if ((h[3] & 2) && (r = gz_skip(s, 2, false, e)) < 0)	/* FHCRC */
+		return r;
+	if (!s->zinit) {
+		if (inflateInit2(&s->z, -MAX_WBITS) != Z_OK)
+			return err_set(e, ENOMEM, "layer: inflateInit2 failed");
+		s->zinit = true;
+	} else {
+		inflateReset(&s->z);
+	}
+	s->isize = 0;
+	s->phase = GZ_BODY;
+	return 0;
+}
+
+static int gz_read_trailer(struct src *s, struct err *e)
+{
+	uint32_t isize = 0;
+	int c;
+	if (gz_skip(s, 4, false, e) < 0)	/* CRC-32: see above */
+		return -EBADMSG;
+	for (int i = 0; i < 4; i++) {
+		if ((c = src_byte(s, e)) < 0)
+			return c;
+		isize |= (uint32_t)c << (8 * i);
+	}
+	if (isize != s->isize)
+		return err_set(e, EBADMSG, "layer: gzip member length is %u, its trailer says %u",
+			       s->isize, isize);
+	s->members++;
+	s->phase = GZ_HEADER;
+	return 0;
+}
+
+/* Reads up to n bytes of tar; fewer only at the end of the stream. */
+static ssize_t src_read(struct src *s, void *buf, size_t n, struct err *e)
+{
+	size_t got = 0;
+	int r;
+	while (got < n) {
+		if (!s->gz) {
+			if (s->in_pos == s->in_len && (r = src_fill(s, e)) < 0)
+				return r;
+			if (s->in_pos == s->in_len)
+				break;
+			size_t k = s->in_len - s->in_pos;
+			if (k > n - got)
+				k = n - got;
+			memcpy((char *)buf + got, s->in + s->in_pos, k);
+			s->in_pos += k;
+			got += k;
+			continue;
+		}
+		if (s->phase == GZ_DONE)
+			break;
+		if (s->phase == GZ_HEADER) {
+			if ((r = gz_read_header(s, e)) < 0)
+				return r;
+			continue;
+		}
+		if (s->phase == GZ_TRAILER) {
+			if ((r = gz_read_trailer(s, e)) < 0)
+				return r;
+			continue;
+		}
+		if (s->in_pos == s->in_len) {
+			if ((r = src_fill(s, e)) < 0)
+				return r;
+			if (s->in_pos == s->in_len)
+				return truncated(e);
+		}
+		s->z.next_in = s->in + s->in_pos;
+		s->z.avail_in = (uInt)(s->in_len - s->in_pos);
+		s->z.next_out = (unsigned char *)buf + got;
+		s->z.avail_out = (uInt)(n - got);
+		r = inflate(&s->z, Z_NO_FLUSH);
+		size_t made = (n - got) - s->z.avail_out;
+		got += made;
+		s->isize += (uint32_t)made;
+		s->in_pos = s->in_len - s->z.avail_in;
+		if (r == Z_STREAM_END)
+			s->phase = GZ_TRAILER;
+		else if (r == Z_MEM_ERROR)
+			return err_set(e, ENOMEM, "layer: inflate: out of memory");
+		else if (r != Z_OK && r != Z_BUF_ERROR)
+			return err_set(e, EBADMSG, "layer: corrupt gzip data: %s",
+				       s->z.msg ? s->z.msg : "inflate failed");
+	}
+	s->st->tar_bytes += got;
+	return (ssize_t)got;
+}
+
+static int src_read_exact(struct src *s, void *buf, size_t n, const char *what, struct err *e)
+{
+	ssize_t r = src_read(s, buf, n, e);
+	if (r < 0)
+		return (int)r;
+	if ((size_t)r != n)
+		return err_set(e, EBADMSG, "layer: tar stream is truncated (in %s)", what);
+	return 0;
+}
+
+static int src_skip(struct src *s, uint64_t n, unsigned char *buf, const char *what, struct err *e)
+{
+	while (n) {
+		size_t k = n > BUF_SIZE ? BUF_SIZE : (size_t)n;
+		int r = src_read_exact(s, buf, k, what, e);
+		if (r < 0)
+			return r;
+		n -= k;
+	}
+	return 0;
+}
+
+/* ---- paths of this layer: hashes, for whiteouts that spare them ---- */
+
+struct pathset {
+	uint64_t *h;		/* 0 = empty slot */
+	size_t cap, n;
+	uint64_t seed;
+};
+
+static uint64_t path_hash(const struct pathset *ps, const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ ps->seed;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 31;
+	h *= 0x9e3779b97f4a7c15ULL;
+	h ^= h >> 29;
+	return h ? h : 1;
+}
+
+static bool pathset_has(const struct pathset *ps, const char *p, size_t n)
+{
+	if (!ps->cap)
+		return false;
+	uint64_t h = path_hash(ps, p, n);
+	for (size_t i = h & (ps->cap - 1);; i = (i + 1) & (ps->cap - 1)) {
+		if (!ps->h[i])
+			return false;
+		if (ps->h[i] == h)
+			return true;
+	}
+}
+
+static int pathset_add(struct pathset *ps, const char *p, size_t n)
+{
+	if ((ps->n + 1) * 2 > ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 1024;
+		uint64_t *nh = calloc(cap, sizeof(*nh));
+		if (!nh)
+			return -ENOMEM;
+		for (size_t i = 0; i < ps->cap; i++) {
+			if (!ps->h[i])
+				continue;
+			size_t j = ps->h[i] & (cap - 1);
+			while (nh[j])
+				j = (j + 1) & (cap - 1);
+			nh[j] = ps->h[i];
+		}
+		free(ps->h);
+		ps->h = nh;
+		ps->cap = cap;
+	}
+	uint64_t h = path_hash(ps, p, n);
+	size_t i = h & (ps->cap - 1);
+	while (ps->h[i] && ps->h[i] != h)
+		i = (i + 1) & (ps->cap - 1);
+	if (!ps->h[i]) {
+		ps->h[i] = h;
+		ps->n++;
+	}
+	return 0;
+}
+
+/* ---- the unpacker ---- */
+
+struct dirfix {
+	char *path;
+	uint32_t mode;
+	int64_t sec;
+	long nsec;
+};
+
+struct unpack {
+	int root;			/* rootfs dir fd */
+	bool is_root;			/* euid 0: owners, devices */
+	struct src *src;
+	struct layer_stats *st;
+	struct pathset seen;
+	struct dirfix *dirs;
+	size_t ndirs, capdirs;
+	char *cache_path;		/* parent dir of the last entry ... */
+	int cache_fd;			/* ... and its fd, or -1 */
+	unsigned char *buf;
+};
+
+static int resolve(struct unpack *u, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+	do
+		fd = syscall(SYS_openat2, u->root, *path ? path : ".", &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static void cache_drop(struct unpack *u)
+{
+	if (u->cache_fd >= 0)
+		close(u->cache_fd);
+	u->cache_fd = -1;
+	free(u->cache_path);
+	u->cache_path = NULL;
+}
+
+static int resolve_error(const char *entry, const char *dir, int r, struct err *e)
+{
+	if (r == -EXDEV)
+		return err_set(e, EPERM, "layer: entry %s: %s/ leads out of the rootfs (through a symlink)",
+			       entry, dir);
+	if (r == -ELOOP)
+		return err_set(e, ELOOP, "layer: entry %s: %s/: a symlink loop or a magic link", entry, dir);
+	if (r == -ENOTDIR)
+		return err_set(e, ENOTDIR, "layer: entry %s: %s is not a directory", entry, dir);
+	return err_sys(e, -r, "layer: entry %s: %s", entry, dir);
+}
+
+/* An fd of the directory dir (a cleaned relative path) inside the rootfs,
+ * creating missing components (0755). Owned by the cache: do not close. */
+static int parent_dir(struct unpack *u, const char *entry, char *dir, struct err *e)
+{
+	if (u->cache_fd >= 0 && !strcmp(u->cache_path, dir))
+		return u->cache_fd;
+	cache_drop(u);
+	/* Parents this layer implies are its own too: an opaque marker spares them. */
+	for (size_t i = 1, n = strlen(dir); i <= n; i++)
+		if ((dir[i] == '/' || !dir[i]) && pathset_add(&u->seen, dir, i) < 0)
+			return err_set(e, ENOMEM, "layer: out of memory");
+	int fd = resolve(u, dir, O_PATH | O_DIRECTORY);
+	if (fd == -ENOENT) {
+		/* Walk the prefixes, making what is missing. */
+		int cur = resolve(u, "", O_PATH | O_DIRECTORY);
+		if (cur < 0)
+			return resolve_error(entry, ".", cur, e);
+		char *p = dir;
+		for (;;) {
+			char *slash = strchr(p, '/');
+			if (slash)
+				*slash = 0;
+			int nfd = resolve(u, dir, O_PATH | O_DIRECTORY);
+			if (nfd == -ENOENT) {
+				const char *base = strrchr(dir, '/');
+				base = base ? base + 1 : dir;
+				if (mkdirat(cur, base, 0755) < 0 && errno != EEXIST)
+					nfd = -errno;
+				else
+					nfd = resolve(u, dir, O_PATH | O_DIRECTORY);
+			}
+			close(cur);
+			if (nfd < 0) {
+				int r = resolve_error(entry, dir, nfd, e);
+				if (slash)
+					*slash = '/';
+				return r;
+			}
+			cur = nfd;
+			if (!slash)
+				break;
+			*slash = '/';
+			p = slash + 1;
+		}
+		fd = cur;
+	}
+	if (fd < 0)
+		return resolve_error(entry, *dir ? dir : ".", fd, e);
+	u->cache_path = strdup(dir);
+	if (!u->cache_path) {
+		close(fd);
+		return err_set(e, ENOMEM, "layer: out of memory");
+	}
+	u->cache_fd = fd;
+	return fd;
+}
+
+static int remove_tree(int dfd, const char *name, int depth)
+{
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	if (depth > 512)
+		return -ELOOP;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	struct dirent *de;
+	int r = 0;
+	while (!r && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		r = remove_tree(fd, de->d_name, depth + 1);
+	}
+	closedir(d);
+	if (!r && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
+/* Removes what lower layers left in directory fd (path rel), sparing the
+ * paths this layer made (and, in its directories, recursing). */
+static int clear_lower(struct unpack *u, int fd, char *rel, size_t rlen, int depth)
+{
+	if (depth > 512)
+		return -ELOOP;
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	struct dirent *de;
+	int r = 0;
+	while (!r && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		size_t nl = strlen(de->d_name);
+		if (rlen + 1 + nl >= TAR_PATH_MAX + 2) {
+			r = -ENAMETOOLONG;
+			break;
+		}
+		size_t l = rlen;
+		if (l)
+			rel[l++] = '/';
+		memcpy(rel + l, de->d_name, nl + 1);
+		if (!pathset_has(&u->seen, rel, l + nl)) {
+			r = remove_tree(dfd, de->d_name, 0);
+		} else if (de->d_type == DT_DIR) {
+			int cfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cfd >= 0) {
+				r = clear_lower(u, cfd, rel, l + nl, depth + 1);
+				close(cfd);
+			}
+		}
+		rel[rlen] = 0;
+	}
+	closedir(d);
+	return r;
+}
+
+static int whiteout(struct unpack *u, const char *path, char *dir, const char *base,
+		    struct err *e)
+{
+	/* Nothing below a missing dir to delete, and no reason to make it. */
+	int probe = resolve(u, dir, O_PATH | O_DIRECTORY);
+	if (probe == -ENOENT)
+		return 0;
+	if (probe >= 0)
+		close(probe);
+	int pfd = parent_dir(u, path, dir, e);
+	if (pfd < 0)
+		return pfd;
+	int r;
+	char *rel = malloc(TAR_PATH_MAX + 2);
+	if (!rel)
+		return err_set(e, ENOMEM, "layer: out of memory");
+	size_t dl = strlen(dir);
+	memcpy(rel, dir, dl + 1);
+	if (!strcmp(base, ".wh..wh..opq")) {
+		r = clear_lower(u, pfd, rel, dl, 0);
+		cache_drop(u);
+	} else if (!strncmp(base, ".wh..wh.", 8)) {
+		r = 0;		/* aufs bookkeeping (.wh..wh.plnk, ...): nothing to do */
+	} else {
+		const char *name = base + 4;
+		size_t l = dl;
+		if (l)
+			rel[l++] = '/';
+		strcpy(rel + l, name);
+		r = 0;
+		if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+			r = -EPERM;
+		else if (!pathset_has(&u->seen, rel, strlen(rel))) {
+			r = remove_tree(pfd, name, 0);
+			cache_drop(u);
+		}
+	}
+	free(rel);
+	if (r < 0)
+		return err_sys(e, -r, "layer: whiteout %s", path);
+	return 0;
+}
+
+static int dirfix_add(struct unpack *u, const char *path, const struct tar_entry *ent)
+{
+	if (u->ndirs == u->capdirs) {
+		size_t cap = u->capdirs ? u->capdirs * 2 : 64;
+		struct dirfix *n = realloc(u->dirs, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		u->dirs = n;
+		u->capdirs = cap;
+	}
+	char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	u->dirs[u->ndirs++] = (struct dirfix){ p, ent->mode, ent->mtime_sec, ent->mtime_nsec };
+	return 0;
+}
+
+static void set_xattrs(int fd, const struct tar_entry *ent)
+{
+	/* Where the filesystem or our privileges refuse one, the image still
+	 * runs: it is skipped, as Docker does. */
+	for (int i = 0; i < ent->nxattr; i++) {
+		const char *n = ent->xattr[i].name;
+		/* trusted.* (overlayfs' own opaque/redirect marks among them) and
+		 * system.* (ACLs naming host ids) are not the image's to set. */
+		if (strncmp(n, "user.", 5) && strncmp(n, "security.", 9))
+			continue;
+		(void)fsetxattr(fd, n, ent->xattr[i].value, ent->xattr[i].len, 0);
+	}
+}
+
+static int write_body(struct unpack *u, int fd, const struct tar_entry *ent, struct err *e)
+{
+	uint64_t left = ent->size;
+	while (left) {
+		size_t k = left > BUF_SIZE ? BUF_SIZE : (size_t)left;
+		int r = src_read_exact(u->src, u->buf, k, ent->path, e);
+		if (r < 0)
+			return r;
+		if (write_all(fd, u->buf, k) < 0)
+			return err_sys(e, errno, "layer: write %s", ent->path);
+		left -= k;
+	}
+	return 0;
+}
+
+static int apply_in(struct unpack *u, struct tar_entry *ent, char *dir, const char *base,
+		    struct err *e);
+
+static int apply(struct unpack *u, struct tar_entry *ent, struct err *e)
+{
+	char *path = ent->path;
+	int r = tar_clean_path(path);
+	if (r == -EPERM)
+		return err_set(e, EPERM, "layer: entry %s: %s", path,
+			       path[0] == '/' ? "absolute path" : "path climbs out of the rootfs (..)");
+	if (r < 0)
+		return err_set(e, -r, "layer: entry %.64s...: name too long", path);
+	if (!*path)
+		return 0;	/* the root itself: keep ours */
+
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir = strndup(path, slash ? (size_t)(slash - path) : 0);
+	if (!dir)
+		return err_set(e, ENOMEM, "layer: out of memory");
+	r = apply_in(u, ent, dir, base, e);
+	free(dir);
+	return r;
+}
+
+static int apply_in(struct unpack *u, struct tar_entry *ent, char *dir, const char *base,
+		    struct err *e)
+{
+	const char *path = ent->path;
+	int r;
+
+	if (!strncmp(base, ".wh.", 4))
+		return whiteout(u, path, dir, base, e);
+	int pfd = parent_dir(u, path, dir, e);
+	if (pfd < 0)
+		return pfd;
+	if ((r = pathset_add(&u->seen, path, strlen(path))) < 0)
+		return err_set(e, -r, "layer: out of memory");
+
+	struct stat old;
+	bool exists = fstatat(pfd, base, &old, AT_SYMLINK_NOFOLLOW) == 0;
+	if (exists && !(ent->type == TAR_DIR && S_ISDIR(old.st_mode))) {
+		if ((r = remove_tree(pfd, base, 0)) < 0)
+			return err_sys(e, -r, "layer: replace %s", path);
+		if (S_ISDIR(old.st_mode) || S_ISLNK(old.st_mode)) {
+			/* The cached dir may have been (under) it. */
+			cache_drop(u);
+			if ((pfd = parent_dir(u, path, dir, e)) < 0)
+				return pfd;
+		}
+		exists = false;
+	}
+
+	struct timespec ts[2] = { { ent->mtime_sec, ent->mtime_nsec }, { ent->mtime_sec, ent->mtime_nsec } };
+	int fd;
+	switch (ent->type) {
+	case TAR_FILE: case TAR_CONTIG:
+		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return err_sys(e, errno, "layer: create %s", path);
+		r = write_body(u, fd, ent, e);
+		ent->size = 0;	/* consumed */
+		if (!r && u->is_root && fchown(fd, (uid_t)ent->uid, (gid_t)ent->gid) < 0)
+			r = err_sys(e, errno, "layer: chown %s", path);
+		if (!r && fchmod(fd, ent->mode) < 0)
+			r = err_sys(e, errno, "layer: chmod %s", path);
+		if (!r) {
+			set_xattrs(fd, ent);
+			if (futimens(fd, ts) < 0)
+				r = err_sys(e, errno, "layer: set times of %s", path);
+		}
+		close(fd);
+		return r;
+	case TAR_DIR:
+		if (!exists && mkdirat(pfd, base, 0700) < 0)
+			return err_sys(e, errno, "layer: mkdir %s", path);
+		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return err_sys(e, errno, "layer: open %s", path);
+		r = 0;
+		if (u->is_root && fchown(fd, (uid_t)ent->uid, (gid_t)ent->gid) < 0)
+			r = err_sys(e, errno, "layer: chown %s", path);
+		/* Without root a read-only dir would stop us filling it: owner rwx until the end. */
+		if (!r && fchmod(fd, u->is_root ? ent->mode : (ent->mode | 0700)) < 0)
+			r = err_sys(e, errno, "layer: chmod %s", path);
+		if (!r)
+			set_xattrs(fd, ent);
+		close(fd);
+		if (!r && dirfix_add(u, path, ent) < 0)
+			r = err_set(e, ENOMEM, "layer: out of memory");
+		return r;
+	case TAR_SYMLINK:
+		if (symlinkat(ent->linkpath, pfd, base) < 0)
+			return err_sys(e, errno, "layer: symlink %s", path);
+		if (u->is_root && fchownat(pfd, base, (uid_t)ent->uid, (gid_t)ent->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return err_sys(e, errno, "layer: chown %s", path);
+		if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			return err_sys(e, errno, "layer: set times of %s", path);
+		return 0;
+	case TAR_HARDLINK: {
+		char *target = ent->linkpath;
+		r = tar_clean_path(target);
+		if (r < 0 || !*target)
+			return err_set(e, EPERM, "layer: hard link %s -> %s: target outside the rootfs",
+				       path, target);
+		char *ts_ = strrchr(target, '/');
+		const char *tbase = ts_ ? ts_ + 1 : target;
+		int tfd;
+		if (ts_) {
+			*ts_ = 0;
+			tfd = resolve(u, target, O_PATH | O_DIRECTORY);
+			*ts_ = '/';
+		} else {
+			tfd = resolve(u, "", O_PATH | O_DIRECTORY);
+		}
+		if (tfd < 0)
+			return resolve_error(path, target, tfd, e);
+		r = linkat(tfd, tbase, pfd, base, 0) < 0 ? -errno : 0;
+		close(tfd);
+		if (r < 0)
+			return err_sys(e, -r, "layer: hard link %s -> %s", path, target);
+		return 0;
+	}
+	case TAR_CHAR: case TAR_BLOCKDEV: case TAR_FIFO: {
+		mode_t t = ent->type == TAR_CHAR ? S_IFCHR : ent->type == TAR_BLOCKDEV ? S_IFBLK : S_IFIFO;
+		if (t != S_IFIFO && !u->is_root) {
+			u->st->skipped++;
+			return 0;
+		}
+		if (mknodat(pfd, base, t | (ent->mode & 07777), makedev(ent->devmajor, ent->devminor)) < 0) {
+			if (errno == EPERM && t != S_IFIFO) {	/* root in a user namespace */
+				u->st->skipped++;
+				return 0;
+			}
+			return err_sys(e, errno, "layer: mknod %s", path);
+		}
+		if (u->is_root && fchownat(pfd, base, (uid_t)ent->uid, (gid_t)ent->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return err_sys(e, errno, "layer: chown %s", path);
+		if (fchmodat(pfd, base, ent->mode, 0) < 0)
+			return err_sys(e, errno, "layer: chmod %s", path);
+		if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			return err_sys(e, errno, "layer: set times of %s", path);
+		return 0;
+	}
+	case 'S':
+		return err_set(e, ENOTSUP, "layer: entry %s: sparse files are not supported", path);
+	default:
+		return err_set(e, ENOTSUP, "layer: entry %s: unknown tar entry type '%c'", path, ent->type);
+	}
+}
+
+/* Directory modes and times last: filling a directory changes its mtime. */
+static int fix_dirs(struct unpack *u, struct err *e)
+{
+	for (size_t i = u->ndirs; i-- > 0;) {
+		struct dirfix *d = &u->dirs[i];
+		int fd = resolve(u, d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+		if (fd < 0)
+			continue;	/* replaced or whited out later in the layer */
+		struct timespec ts[2] = { { d->sec, d->nsec }, { d->sec, d->nsec } };
+		int r = 0;
+		if (!u->is_root && fchmod(fd, d->mode) < 0)
+			r = err_sys(e, errno, "layer: chmod %s", d->path);
+		if (!r && futimens(fd, ts) < 0)
+			r = err_sys(e, errno, "layer: set times of %s", d->path);
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int unpack_tar(struct unpack *u, struct err *e)
+{
+	unsigned char blk[TAR_BLOCK];
+	struct tar_pending pend;
+	struct tar_entry ent;
+	char *meta = NULL;
+	int r = 0, zeros = 0;
+
+	memset(&pend, 0, sizeof(pend));
+	for (;;) {
+		ssize_t n = src_read(u->src, blk, TAR_BLOCK, e);
+		if (n < 0) {
+			r = (int)n;
+			break;
+		}
+		if (n == 0)
+			break;	/* no end marker: accepted, as GNU tar and Docker do */
+		if (n != TAR_BLOCK) {
+			r = err_set(e, EBADMSG, "layer: tar stream is truncated (in a header)");
+			break;
+		}
+		if (tar_block_zero(blk)) {
+			if (++zeros == 2)
+				break;
+			continue;
+		}
+		zeros = 0;
+		if ((r = tar_header(blk, &pend, &ent, e)) < 0) {
+			if (e) {
+				char m[sizeof(e->msg)];
+				memcpy(m, e->msg, sizeof(m));
+				snprintf(e->msg, sizeof(e->msg), "layer: at byte %llu: %.200s",
+					 (unsigned long long)(u->st->tar_bytes - TAR_BLOCK), m);
+			}
+			break;
+		}
+		uint64_t pad = (TAR_BLOCK - ent.size % TAR_BLOCK) % TAR_BLOCK;
+		switch (ent.type) {
+		case TAR_GNU_LONGNAME: case TAR_GNU_LONGLINK: case TAR_PAX: case TAR_PAX_GLOBAL:
+			meta = malloc(ent.size + 1);
+			if (!meta) {
+				r = err_set(e, ENOMEM, "layer: out of memory");
+				break;
+			}
+			if ((r = src_read_exact(u->src, meta, ent.size, "a meta entry", e)) < 0)
+				break;
+			meta[ent.size] = 0;
+			r = tar_meta(ent.type, meta, ent.size, &pend, e);
+			ent.size = 0;	/* consumed */
+			free(meta);
+			meta = NULL;
+			break;
+		default:
+			u->st->entries++;
+			r = apply(u, &ent, e);
+		}
+		if (!r)
+			r = src_skip(u->src, ent.size + pad, u->buf, "an entry", e);
+		tar_entry_free(&ent);
+		if (r < 0)
+			break;
+	}
+	free(meta);
+	tar_pending_free(&pend);
+	if (!r)
+		r = fix_dirs(u, e);
+	/* Read the gzip stream to its end, so its CRC and length are checked. */
+	while (!r) {
+		ssize_t n = src_read(u->src, u->buf, BUF_SIZE, e);
+		if (n <= 0) {
+			r = n < 0 ? (int)n : 0;
+			break;
+		}
+	}
+	return r;
+}
+
+int layer_unpack(layer_read_fn fn, void *arg, int rootfs_fd,
+		 struct layer_stats *stats, struct err *e)
+{
+	struct layer_stats st0;
+	struct layer_stats *st = stats ? stats : &st0;
+	memset(st, 0, sizeof(*st));
+	struct src *s = calloc(1, sizeof(*s));
+	struct unpack u = { .root = rootfs_fd, .is_root = geteuid() == 0, .cache_fd = -1, .st = st };
+	int r = 0;
+
+	u.buf = malloc(BUF_SIZE);
+	if (!s || !u.buf) {
+		r = err_set(e, ENOMEM, "layer: out of memory");
+		goto out;
+	}
+	s->fn = fn;
+	s->arg = arg;
+	s->st = st;
+	u.src = s;
+	if (getrandom(&u.seen.seed, sizeof(u.seen.seed), 0) < 0)
+		u.seen.seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
+
+	/* Tell the format by the first bytes. */
+	while (s->in_len < 4 && !s->eof) {
+		ssize_t n = fn(arg, s->in + s->in_len, sizeof(s->in) - s->in_len, e);
+		if (n < 0) {
+			r = (int)n;
+			goto out;
+		}
+		if (n == 0)
+			s->eof = true;
+		s->in_len += (size_t)n;
+		st->in_bytes += (uint64_t)n;
+	}
+	static const unsigned char zstd[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+	if (s->in_len >= 4 && !memcmp(s->in, zstd, 4)) {
+		r = err_set(e, ENOTSUP, "layer: zstd-compressed layers are not supported (gzip and plain tar are)");
+		goto out;
+	}
+	if (s->in_len >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b)
+		s->gz = true;
+	r = unpack_tar(&u, e);
+out:
+	cache_drop(&u);
+	for (size_t i = 0; i < u.ndirs; i++)
+		free(u.dirs[i].path);
+	free(u.dirs);
+	free(u.seen.h);
+	free(u.buf);
+	if (s && s->zinit)
+		inflateEnd(&s->z);
+	free(s);
+	return r;
+}
+
+static ssize_t fd_read(void *arg, void *buf, size_t n, struct err *e)
+{
+	int fd = *(int *)arg;
+	ssize_t r;
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return err_sys(e, errno, "layer: read");
+	return r;
+}
+
+int layer_unpack_fd(int fd, int rootfs_fd, struct layer_stats *stats, struct err *e)
+{
+	return layer_unpack(fd_read, &fd, rootfs_fd, stats, e);
+}

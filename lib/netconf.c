@@ -1,0 +1,290 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <linux/netlink.h>
+
+#include "json.h"
+#include "netconf.h"
+#include "nft.h"
+#include "nl.h"
+#include "rtnl.h"
+#include "util.h"
+#include "network.json.h"
+
+static void prefix_of(uint32_t addr, unsigned len, struct rtnl_prefix *p)
+{
+	uint32_t be = htonl(addr);
+	memset(p, 0, sizeof(*p));
+	p->family = AF_INET;
+	memcpy(p->addr, &be, 4);
+	p->len = (int)len;
+}
+
+/* A string member into buf; absent keeps buf. */
+static int get_str(const struct json *j, int obj, const char *key, char *buf, size_t n,
+		   struct err *e)
+{
+	int t = json_get(j, obj, key);
+	if (t < 0)
+		return 0;
+	if (json_str(j, t, buf, n, e) < 0)
+		return err_set(e, EINVAL, "network config: %s: %s", key, e->msg);
+	return 1;
+}
+
+static int get_bool(const struct json *j, int obj, const char *key, bool *v, struct err *e)
+{
+	int t = json_get(j, obj, key);
+	if (t >= 0 && json_bool(j, t, v, e) < 0)
+		return err_set(e, EINVAL, "network config: %s: %s", key, e->msg);
+	return 0;
+}
+
+static int parse_ipam(const struct json *j, int ipam, struct net_config *c, struct err *e)
+{
+	char buf[64];
+	int r;
+
+	if ((r = get_str(j, ipam, "type", buf, sizeof(buf), e)) < 0)
+		return r;
+	if (r && strcmp(buf, "host-local"))
+		return err_set(e, EINVAL, "network config: ipam.type '%s' is not supported (want host-local)", buf);
+	/* ranges: [[{subnet, gateway}]]: the first range of the first set. */
+	int ranges = json_get(j, ipam, "ranges");
+	int src = ipam;
+	if (ranges >= 0) {
+		int set = json_at(j, ranges, 0);
+		src = set >= 0 ? json_at(j, set, 0) : -1;
+		if (src < 0 || json_type(j, src) != JSON_OBJECT)
+			return err_set(e, EINVAL, "network config: ipam.ranges: want [[{\"subnet\": ...}]]");
+	}
+	if ((r = get_str(j, src, "subnet", buf, sizeof(buf), e)) < 0)
+		return r;
+	if (r) {
+		if (ipam_parse_cidr(buf, &c->subnet, e) < 0)
+			return err_set(e, EINVAL, "network config: ipam subnet: %s", e->msg);
+		c->gateway = c->subnet.net + 1;
+	}
+	if ((r = get_str(j, src, "gateway", buf, sizeof(buf), e)) < 0)
+		return r;
+	if (r && ipam_parse_addr(buf, &c->gateway, e) < 0)
+		return err_set(e, EINVAL, "network config: ipam gateway: %s", e->msg);
+	if (!ipam_contains(&c->subnet, c->gateway))
+		return err_set(e, EINVAL, "network config: gateway is outside subnet");
+	if (json_get(j, src, "rangeStart") >= 0 || json_get(j, src, "rangeEnd") >= 0)
+		return err_set(e, EINVAL, "network config: ipam rangeStart/rangeEnd are not supported");
+	int routes = json_get(j, ipam, "routes");
+	if (routes >= 0) {
+		c->default_route = false;
+		for (int i = 0, t; (t = json_at(j, routes, i)) >= 0; i++) {
+			int dst = json_get(j, t, "dst");
+			if (dst < 0 || json_str(j, dst, buf, sizeof(buf), e) < 0)
+				return err_set(e, EINVAL, "network config: ipam.routes[%d].dst: want a string", i);
+			if (strcmp(buf, "0.0.0.0/0"))
+				return err_set(e, EINVAL, "network config: route %s: only 0.0.0.0/0 is supported", buf);
+			c->default_route = true;
+		}
+	}
+	if ((r = get_str(j, ipam, "dataDir", c->data_dir, sizeof(c->data_dir), e)) < 0)
+		return r;
+	if (r && c->data_dir[0] != '/')
+		return err_set(e, EINVAL, "network config: ipam.dataDir must be absolute");
+	return 0;
+}
+
+int net_config_parse(const char *text, size_t len, struct net_config *c, struct err *e)
+{
+	struct json j;
+	char type[32] = "bridge";
+	int r;
+
+	*c = (struct net_config){ .name = "corral", .bridge = "corral0", .is_gateway = true,
+				  .ip_masq = true, .default_route = true };
+	ipam_parse_cidr("10.89.0.0/16", &c->subnet, NULL);
+	c->gateway = c->subnet.net + 1;
+	if (json_parse(&j, text, len, e) < 0)
+		return err_set(e, EINVAL, "network config: %s", e->msg);
+	r = json_type(&j, 0) == JSON_OBJECT ? 0 : err_set(e, EINVAL, "network config: want an object");
+	if (!r && (r = get_str(&j, 0, "name", c->name, sizeof(c->name), e)) > 0 &&
+	    !valid_name(c->name, NETCONF_NAME_MAX))
+		r = err_set(e, EINVAL, "network config: bad name '%s'", c->name);
+	if (r >= 0 && (r = get_str(&j, 0, "type", type, sizeof(type), e)) > 0 && strcmp(type, "bridge"))
+		r = err_set(e, EINVAL, "network config: type '%s' is not supported (want bridge)", type);
+	if (r >= 0 && (r = get_str(&j, 0, "bridge", c->bridge, sizeof(c->bridge), e)) > 0 &&
+	    !rtnl_valid_ifname(c->bridge))
+		r = err_set(e, EINVAL, "network config: bad bridge name '%s'", c->bridge);
+	if (r >= 0)
+		r = get_bool(&j, 0, "isGateway", &c->is_gateway, e);
+	if (r >= 0)
+		r = get_bool(&j, 0, "ipMasq", &c->ip_masq, e);
+	int t;
+	if (r >= 0 && (t = json_get(&j, 0, "mtu")) >= 0) {
+		uint64_t mtu;
+		if (json_u64(&j, t, &mtu, e) < 0 || mtu < 68 || mtu > 65535)
+			r = err_set(e, EINVAL, "network config: mtu: want 68..65535");
+		c->mtu = (unsigned)mtu;
+	}
+	if (r >= 0 && (t = json_get(&j, 0, "ipam")) >= 0)
+		r = parse_ipam(&j, t, c, e);
+	json_free(&j);
+	return r < 0 ? r : 0;
+}
+
+int net_config_load(struct net_config *c, struct err *e)
+{
+	char *text;
+	size_t len;
+	int r = read_file(NETCONF_FILE, 1 << 20, &text, &len, e);
+	if (r == -ENOENT)
+		return net_config_parse(network_json, sizeof(network_json) - 1, c, e);
+	if (r < 0)
+		return r;
+	r = net_config_parse(text, len, c, e);
+	if (r < 0) {
+		struct err why = *e;
+		err_set(e, why.code, "%s: %s", NETCONF_FILE, why.msg);
+	}
+	free(text);
+	return r;
+}
+
+static const char *ipam_root(const struct net_config *c, const char *root)
+{
+	return c->data_dir[0] ? c->data_dir : root;
+}
+
+int net_host_setup(const struct net_config *c, const char *root, struct err *e)
+{
+	struct nl nl;
+	struct rtnl_prefix gw;
+	int r;
+
+	if ((r = nl_open(&nl, NETLINK_ROUTE, e)) < 0)
+		return r;
+	r = rtnl_bridge_add(&nl, c->bridge, e);
+	if (r == -EEXIST)	/* made by an earlier or a racing run */
+		r = 0;
+	if (!r && c->mtu)
+		r = rtnl_link_set_mtu(&nl, c->bridge, c->mtu, e);
+	if (!r && c->is_gateway) {
+		prefix_of(c->gateway, c->subnet.prefix, &gw);
+		r = rtnl_addr_add(&nl, c->bridge, &gw, e);
+		if (r == -EEXIST)
+			r = 0;
+	}
+	if (!r)
+		r = rtnl_link_set_up(&nl, c->bridge, true, e);
+	nl_close(&nl);
+	if (r < 0)
+		return r;
+	if (c->ip_masq) {
+		struct nft_nat nat = { .network = c->name, .subnet = c->subnet, .bridge = c->bridge };
+		if ((r = nl_open(&nl, NETLINK_NETFILTER, e)) < 0)
+			return r;
+		r = nft_nat_add(&nl, root, &nat, NULL, e);
+		nl_close(&nl);
+		if (r < 0)
+			return r;
+	}
+	return write_str("/proc/sys/net/ipv4/ip_forward", "1", e);
+}
+
+/* Inside the sandbox's netns: address, up, lo up, default route. */
+static int configure_inner(const struct net_config *c, int netns_fd, const char *ifname,
+			   uint32_t addr, struct err *e)
+{
+	struct nl nl;
+	struct rtnl_prefix a, dflt, gw;
+	int r = nl_open_in(&nl, NETLINK_ROUTE, netns_fd, e);
+	if (r < 0)
+		return r;
+	prefix_of(addr, c->subnet.prefix, &a);
+	r = rtnl_addr_add(&nl, ifname, &a, e);
+	if (!r && c->mtu)
+		r = rtnl_link_set_mtu(&nl, ifname, c->mtu, e);
+	if (!r)
+		r = rtnl_link_set_up(&nl, ifname, true, e);
+	if (!r)
+		r = rtnl_link_up(&nl, 1, e);
+	if (!r && c->default_route) {
+		prefix_of(0, 0, &dflt);
+		prefix_of(c->gateway, 32, &gw);
+		r = rtnl_route_add(&nl, &dflt, &gw, ifname, e);
+	}
+	nl_close(&nl);
+	return r;
+}
+
+int net_attach(const struct net_config *c, const char *root, int netns_fd,
+	       const char *ifname, const struct ipam_owner *owner, uint32_t want,
+	       struct net_attachment *a, struct err *e)
+{
+	struct ipam_net in = { .root = ipam_root(c, root), .name = c->name,
+			       .subnet = c->subnet, .gateway = c->gateway };
+	struct nl nl;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	if ((r = ipam_alloc(&in, owner, want, &a->addr, e)) < 0)
+		return r;
+	if ((r = nl_open(&nl, NETLINK_ROUTE, e)) < 0)
+		goto release;
+	/* A random name; a clash (EEXIST) just draws again. */
+	for (int tries = 0; tries < 8; tries++) {
+		uint32_t rnd;
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+			r = err_sys(e, errno, "getrandom");
+			break;
+		}
+		snprintf(a->host_if, sizeof(a->host_if), "cr-%08x", rnd);
+		r = rtnl_veth_add(&nl, a->host_if, ifname, netns_fd, e);
+		if (r != -EEXIST)
+			break;
+	}
+	if (r < 0)
+		goto close;
+	if (c->mtu)
+		r = rtnl_link_set_mtu(&nl, a->host_if, c->mtu, e);
+	if (!r)
+		r = rtnl_link_set_master(&nl, a->host_if, c->bridge, e);
+	if (!r)
+		r = rtnl_link_set_up(&nl, a->host_if, true, e);
+	if (!r)
+		r = configure_inner(c, netns_fd, ifname, a->addr, e);
+	if (r < 0) {
+		struct err ignored;
+		rtnl_link_del(&nl, a->host_if, &ignored);
+	}
+close:
+	nl_close(&nl);
+release:
+	if (r < 0) {
+		struct err ignored;
+		ipam_release(&in, a->addr, NULL, NULL, &ignored);
+	}
+	return r;
+}
+
+int net_detach(const struct net_config *c, const char *root,
+	       const struct net_attachment *a, bool del_link, struct err *e)
+{
+	struct ipam_net in = { .root = ipam_root(c, root), .name = c->name,
+			       .subnet = c->subnet, .gateway = c->gateway };
+	int r = 0;
+
+	if (del_link && a->host_if[0]) {
+		struct nl nl;
+		if ((r = nl_open(&nl, NETLINK_ROUTE, e)) == 0) {
+			r = rtnl_link_del(&nl, a->host_if, e);
+			if (r == -ENODEV)
+				r = 0;
+			nl_close(&nl);
+		}
+	}
+	int q = a->addr ? ipam_release(&in, a->addr, NULL, NULL, e) : 0;
+	return r < 0 ? r : q;
+}
