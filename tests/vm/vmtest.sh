@@ -30,10 +30,12 @@ run_has() { corral run --help 2>/dev/null | grep -q -- "$1 "; }
 # check NAME FUNC: runs FUNC in a subshell; its stderr becomes diagnostics.
 check() {
 	name=$1; shift
+	read -r t0 _ < /proc/uptime
 	out=$( ("$@") 2>&1 )
 	rc=$?
+	read -r t1 _ < /proc/uptime
 	if [ $rc -eq 0 ]; then
-		echo "ok - vm-$BOOT/$name"
+		echo "ok - vm-$BOOT/$name ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s)"
 	elif [ $rc -eq 77 ]; then
 		echo "skip - vm-$BOOT/$name: $(printf '%s' "$out" | tail -n 1)"
 	else
@@ -222,11 +224,19 @@ nsenter_pod() {
 cgroup_limits() {
 	run_has --memory && run_has --pids || skip "corral run has no --memory/--pids in this build"
 	set +e
-	corral run --pids 16 -- sh -c 'i=0; while [ $i -lt 40 ]; do sleep 2 & i=$((i+1)); done; wait' 2>"$T/err"
-	[ $? -ne 0 ] || fail "40 processes under --pids 16 all started"
-	corral run --memory 32m -- sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" x); echo ${#x}' >/dev/null 2>&1
+	spawn='i=0; while [ $i -lt 30 ]; do sleep 0.5 & i=$((i + 1)); done; wait'
+	corral run -- sh -c "$spawn" 2>"$T/err" || fail "30 processes without a limit failed: $(cat "$T/err")"
+	corral run --pids 16 -- sh -c "$spawn" 2>"$T/err"
 	rc=$?
-	[ $rc -ne 0 ] || fail "100 MB held under --memory 32m"
+	[ $rc -ne 0 ] || fail "30 processes under --pids 16 all started"
+	grep -q "fork" "$T/err" || fail "under --pids 16 (exit $rc), but no failed fork: $(cat "$T/err")"
+	# the overlay's upper layer is a tmpfs: its pages are charged to the
+	# sandbox and cannot be reclaimed without swap
+	corral run --memory 16m -- dd if=/dev/zero of=/big bs=1M count=40 2>"$T/err"
+	rc=$?
+	[ $rc -eq 137 ] || fail "40 MB under --memory 16m: exit $rc, want 137 (OOM): $(cat "$T/err")"
+	corral run --memory 64m -- dd if=/dev/zero of=/big bs=1M count=40 2>"$T/err" ||
+		fail "40 MB under --memory 64m failed: $(cat "$T/err")"
 }
 
 check mounts mounts_are_there
