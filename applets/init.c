@@ -49,6 +49,8 @@
  *   limits         {"memory": "64m", "pids": 100, "cpus": "0.5"}
  *   env            {"KEY": "value", ...}
  *   run_args       more options for run, e.g. ["--bind", "/data"]
+ *   tty            true: the console is its controlling terminal (job
+ *                  control for a shell); one workload at most
  *   restart        "no" (default), "on-failure" or "always"
  *   on_exit        when it ends for good: "none" (default), "poweroff",
  *                  "reboot", or "restart" (stop all workloads, read the
@@ -73,6 +75,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/sendfile.h>
@@ -124,6 +127,7 @@ struct workload {
 	struct vec env;		/* exec kind: K=V added to the environment */
 	enum restart restart;
 	enum action on_exit;
+	bool tty;		/* the console is its controlling terminal */
 	pid_t pid;
 	bool done;
 	unsigned restarts;
@@ -376,7 +380,7 @@ static int parse_workload(const struct json *j, int t, size_t idx, struct worklo
 			  struct err *e)
 {
 	static const char *const keys[] = { "name", "kind", "command", "root", "network",
-		"hostname", "limits", "env", "run_args", "restart", "on_exit", NULL };
+		"hostname", "limits", "env", "run_args", "restart", "on_exit", "tty", NULL };
 	char who[64], buf[PATH_MAX];
 	int k = 0;
 
@@ -399,6 +403,9 @@ static int parse_workload(const struct json *j, int t, size_t idx, struct worklo
 		 who, (int *)&w->on_exit, e) < 0)
 		return -EINVAL;
 	w->kind = (enum kind)k;
+	int tt = json_get(j, t, "tty");
+	if (tt >= 0 && json_bool(j, tt, &w->tty, NULL) < 0)
+		return err_set(e, EINVAL, "%s: tty must be true or false", who);
 
 	if (w->kind == KIND_RUN) {
 		if (vec_push(&w->argv, "corral") < 0 || vec_push(&w->argv, "run") < 0)
@@ -516,11 +523,17 @@ static int config_parse(const char *text, size_t len, struct bootcfg *c, struct 
 	for (int i = 0; t >= 0 && i < json_len(&j, t); i++) {
 		if (parse_workload(&j, json_at(&j, t, i), (size_t)i, &c->w[c->nw++], e) < 0)
 			goto out;
-		for (size_t k = 0; k + 1 < c->nw; k++)
+		for (size_t k = 0; k + 1 < c->nw; k++) {
 			if (!strcmp(c->w[k].name, c->w[c->nw - 1].name)) {
 				err_set(e, EINVAL, "workload %s: the name is taken", c->w[k].name);
 				goto out;
 			}
+			if (c->w[k].tty && c->w[c->nw - 1].tty) {
+				err_set(e, EINVAL, "workload %s: the console is already the tty of %s",
+					c->w[c->nw - 1].name, c->w[k].name);
+				goto out;
+			}
+		}
 	}
 	r = 0;
 out:
@@ -940,6 +953,8 @@ static void start(struct workload *w)
 		sigset_t none;
 		sigemptyset(&none);
 		setsid();
+		if (w->tty && ioctl(0, TIOCSCTTY, 1) < 0)
+			ilog(L_WARN, "workload %s: the console as its tty: %s", w->name, strerror(errno));
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		for (size_t i = 0; i < w->env.n; i++)
 			putenv(w->env.v[i]);
@@ -1236,8 +1251,8 @@ static void print_plan(const struct bootcfg *c)
 		printf("module %s\n", c->modules.v[i]);
 	for (size_t i = 0; i < c->nw; i++) {
 		const struct workload *w = &c->w[i];
-		printf("workload %s kind=%s restart=%s on_exit=%s:", w->name, kind_names[w->kind],
-		       restart_names[w->restart], action_names[w->on_exit]);
+		printf("workload %s kind=%s restart=%s on_exit=%s%s:", w->name, kind_names[w->kind],
+		       restart_names[w->restart], action_names[w->on_exit], w->tty ? " tty" : "");
 		for (size_t k = 0; k < w->env.n; k++)
 			printf(" %s", w->env.v[k]);
 		for (size_t k = 0; k < w->argv.n; k++)

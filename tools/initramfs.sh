@@ -131,5 +131,9 @@ own=$(gzip -9 -n < "$CORRAL" | wc -c)
 nmods=$(grep -c . "$W/dep" || true)
 echo "initramfs: $OUT for $KVER: $((size / 1024)) KiB; without modules $((nomods / 1024)) KiB;" \
 	"corral alone $((own / 1024)) KiB gzipped; $nmods modules"
+# The kernel to boot it with, uncompressed (qemu -kernel starts it via PVH).
+if [ -n "${KROOT:-}" ] && [ -e "$KROOT/boot/vmlinuz-$KVER" ] && kernel_vmlinux; then
+	echo "kernel: $VMLINUX"
+fi
 printf 'kernel %s\nbytes %s\nbytes_without_modules %s\ncorral_bytes %s\nmodules %s\n' \
 	"$KVER" "$size" "$nomods" "$own" "$nmods" > "$OUT.sizes"

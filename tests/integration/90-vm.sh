@@ -7,7 +7,7 @@ need_root
 default_config_is_valid() {
 	out=$($CORRAL init --check --config configs/boot.json)
 	printf '%s\n' "$out" | grep -qx 'module overlay' || fail "plan: $out"
-	printf '%s\n' "$out" | grep -q '^workload console kind=run restart=no on_exit=poweroff: corral run ' ||
+	printf '%s\n' "$out" | grep -q '^workload console kind=run restart=no on_exit=poweroff tty: corral run ' ||
 		fail "plan: $out"
 }
 
@@ -20,6 +20,7 @@ bad_configs_are_refused() {
 		'{"workloads": [{"name": "a", "command": ["x"], "kind": "exec", "root": "/"}]}' \
 		'{"workloads": [{"name": "a", "command": ["x"], "run_args": ["--", "y"]}]}' \
 		'{"workloads": [{"name": "a", "command": ["x"]}, {"name": "a", "command": ["y"]}]}' \
+		'{"workloads": [{"name": "a", "command": ["x"], "tty": true}, {"name": "b", "command": ["y"], "tty": true}]}' \
 		'{"modules": ["../evil"]}' '{"switch_root": "yes"}' '{"typo": 1}'; do
 		printf '%s' "$c" > "$T_TMP/bad.json"
 		expect_rc 125 $CORRAL init --check --config "$T_TMP/bad.json" 2>/dev/null
