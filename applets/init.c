@@ -651,6 +651,8 @@ static int copy_tree(int from, int to, dev_t dev, const char *path, struct err *
 		fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
 		if (!S_ISLNK(st.st_mode))
 			fchmodat(to, n, st.st_mode & 07777, 0);
+		const struct timespec times[2] = { st.st_atim, st.st_mtim };
+		utimensat(to, n, times, AT_SYMLINK_NOFOLLOW);
 	}
 	closedir(d);
 	return r;

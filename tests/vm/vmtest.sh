@@ -104,6 +104,14 @@ root_is_as_configured() {
 	[ "$got" = "$EXPECT_ROOT" ] || fail "root: $(awk '$5 == "/"' /proc/self/mountinfo); want $EXPECT_ROOT"
 }
 
+root_keeps_the_archive() {
+	# the tmpfs copy keeps modes, owners, links and times (mkcpio: mtime 0)
+	[ "$(stat -c '%a %u %Y' /init)" = "755 0 0" ] || fail "/init: $(stat -c '%a %u %Y' /init)"
+	[ "$(readlink /bin/corral)" = ../init ] || fail "/bin/corral -> $(readlink /bin/corral)"
+	[ "$(stat -c '%a %Y' /etc/corral/boot.json)" = "644 0" ] || fail "boot.json: $(stat -c '%a %Y' /etc/corral/boot.json)"
+	[ "$(stat -c '%a' /tmp)" = 1777 ] || fail "/tmp: $(stat -c '%a' /tmp)"
+}
+
 # ---- corral run on this root ----
 
 run_overlay_root() {
@@ -245,6 +253,7 @@ check modules modules_loaded
 check lo-up lo_is_up
 check ctrl-alt-del-to-init ctrl_alt_del_goes_to_init
 check root-"$EXPECT_ROOT" root_is_as_configured
+check root-keeps-the-archive root_keeps_the_archive
 check run-overlay-root run_overlay_root
 check run-exit-status run_exit_status
 check first-sandbox-ready first_sandbox_was_ready
