@@ -28,7 +28,14 @@ $(DEPS)/.ok: tools/deps.sh
 	sh tools/deps.sh $(DEPS)
 	touch $@
 
-build/gen/applets.inc: tools/mkapplets.sh $(APPLET_SRC) | $(DEPS)/.ok
+# The set of applets: rewritten only when a file comes or goes, so that a
+# removed applet regenerates the table too.
+build/gen/applets.list: FORCE
+	@mkdir -p $(@D)
+	@echo $(APPLET_SRC) > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+build/gen/applets.inc: tools/mkapplets.sh $(APPLET_SRC) build/gen/applets.list | $(DEPS)/.ok
 	@mkdir -p $(@D)
 	sh tools/mkapplets.sh $(filter-out applets/main.c,$(APPLET_SRC)) > $@.tmp && mv $@.tmp $@
 
@@ -64,7 +71,7 @@ FORCE:
 build/lib.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
 
-corral: $(APPLET_OBJ) build/lib.a
+corral: $(APPLET_OBJ) build/lib.a build/gen/applets.list
 	$(CC) $(LDFLAGS) -o $@ $(APPLET_OBJ) build/lib.a $(LIBS)
 
 build/test/%: tests/unit/%.c tests/unit/t.h build/lib.a
