@@ -25,14 +25,23 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=build/test/%)
 TOOL_SRC   := $(wildcard tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tools/%.c=build/tools/%)
 
-.PHONY: all check unit integration size bench fuzz clean distclean
+.PHONY: all check unit integration size bench fuzz clean distclean initramfs check-vm
+# Generated headers are kept, not deleted as intermediates.
+.SECONDARY:
 all: corral
 
 $(DEPS)/.ok: tools/deps.sh
 	sh tools/deps.sh $(DEPS)
 	touch $@
 
-build/gen/applets.inc: tools/mkapplets.sh $(APPLET_SRC) | $(DEPS)/.ok
+# The set of applets: rewritten only when a file comes or goes, so that a
+# removed applet regenerates the table too.
+build/gen/applets.list: FORCE
+	@mkdir -p $(@D)
+	@echo $(APPLET_SRC) > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+build/gen/applets.inc: tools/mkapplets.sh $(APPLET_SRC) build/gen/applets.list | $(DEPS)/.ok
 	@mkdir -p $(@D)
 	sh tools/mkapplets.sh $(filter-out applets/main.c,$(APPLET_SRC)) > $@.tmp && mv $@.tmp $@
 
@@ -49,9 +58,10 @@ build/gen/syscalls.h: tools/syscalls.sh tools/zembed.sh | $(DEPS)/.ok
 	sh tools/syscalls.sh $(DEPS) > build/gen/syscalls.txt
 	sh tools/zembed.sh syscalls build/gen/syscalls.txt > $@.tmp && mv $@.tmp $@
 
-# The built-in seccomp profile, compiled to BPF here once: libseccomp needs
-# ~30 ms for it, more than the start-up budget of `corral run`.
-# Both it and the profile are embedded deflated (tools/zembed.sh).
+# The built-in seccomp profile, compiled to BPF here once, with libseccomp:
+# compiling it at run time takes milliseconds, more than the start-up
+# budget of `corral run`. Both the program and the profile are embedded
+# deflated (tools/zembed.sh).
 GEN += build/gen/seccomp-default.bpf.h build/gen/seccomp-default.json.z.h
 SECCOMP_BPF_SRC := tools/seccomp-bpf.c lib/seccomp.c lib/json.c lib/caps.c lib/util.c
 build/gen/seccomp-default.bpf.h: $(SECCOMP_BPF_SRC) lib/seccomp.h build/gen/seccomp-default.json.z.h \
@@ -85,7 +95,7 @@ build/noeh/%.a: | $(DEPS)/.ok
 build/lib.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
 
-corral: $(APPLET_OBJ) build/lib.a $(LIBS)
+corral: $(APPLET_OBJ) build/lib.a build/gen/applets.list $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(APPLET_OBJ) build/lib.a $(LIBS)
 
 build/test/%: tests/unit/%.c tests/unit/t.h build/lib.a $(LIBS)
@@ -112,6 +122,14 @@ bench: corral $(TOOL_BIN)
 
 fuzz:
 	sh tests/fuzz/run.sh
+
+# KERNEL=VERSION|PATH and BOOT_CONFIG=FILE: see tools/initramfs.sh.
+initramfs: corral build/tools/mkcpio
+	sh tools/initramfs.sh
+
+# Also part of `make check` (tests/integration/90-vm.sh).
+check-vm: corral build/tools/mkcpio
+	sh tools/check-vm.sh
 
 clean:
 	rm -rf build/obj build/gen build/test build/tools build/lib.a corral

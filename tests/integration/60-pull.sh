@@ -104,7 +104,8 @@ setup() {
 	cp /bin/busybox b/rootfs/bin/busybox
 	echo hello > b/rootfs/etc/greeting
 	umoci repack --image oci:small b
-	umoci config --image oci:small --config.env FOO=bar --config.cmd /bin/busybox --config.cmd echo
+	umoci config --image oci:small --config.env FOO=bar --config.cmd /bin/busybox --config.cmd echo \
+		--config.cmd image-cmd --config.workingdir /etc
 	umoci config --image oci:small --tag arm --architecture arm64
 	rm -rf b && umoci unpack --image oci:small b >/dev/null
 	rm b/rootfs/etc/greeting
@@ -194,6 +195,48 @@ t_again() {
 t_list() {
 	"$CORRAL" pull --list --dest "$W/s1" > "$W/out"
 	grep -q "^localhost:$REG/test/small:v1	$(tag_digest small)	.*	unpacked$" "$W/out" || fail "$(cat "$W/out")"
+}
+
+# run --image: the pulled tree as the lower, the config's Cmd, Env,
+# WorkingDir and User, overridden from the command line as in Docker.
+t_run_image() {
+	img=localhost:$REG/test/small:v1
+	export CORRAL_IMAGES="$W/s1"
+	expect_eq "Cmd" "$("$CORRAL" run --image $img)" "image-cmd"
+	out=$(BAR=host "$CORRAL" run --image $img -- /bin/busybox sh -c 'echo $FOO ${BAR:-unset} $PATH; pwd; cat greeting')
+	expect_eq "Env, no host env, default PATH, WorkingDir" "$(echo $out)" \
+		"bar unset /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /etc hello"
+	expect_eq "--env" "$("$CORRAL" run --image $img --env FOO=baz -- /bin/busybox sh -c 'echo $FOO')" "baz"
+	expect_eq "--entrypoint" "$("$CORRAL" run --image $img --entrypoint /bin/busybox -- echo hi)" "hi"
+	expect_eq "--cwd" "$("$CORRAL" run --image $img --cwd / -- /bin/busybox pwd)" "/"
+	expect_eq "--user" "$("$CORRAL" run --image $img --user 1000:1001 -- /bin/busybox sh -c 'id -u; id -g' | tr '\n' ' ')" "1000 1001 "
+	expect_eq "non-root caps" "$("$CORRAL" run --image $img --user 1000 -- /bin/busybox grep CapEff /proc/self/status)" \
+		"CapEff:	0000000000000000"
+	# Writes go to the overlay, never into the stored tree.
+	"$CORRAL" run --image $img -- /bin/busybox sh -c 'echo x > /etc/greeting'
+	expect_eq "tree untouched" "$(cat "$(rootfs s1 "$(tag_digest small)")/etc/greeting")" hello
+	set +e
+	err=$("$CORRAL" run --image $img --user nobody -- /bin/busybox true 2>&1); rc=$?
+	set -e
+	expect_eq "unknown user" "$rc" 125
+	case $err in *"not in the image's /etc/passwd"*) ;; *) fail "$err" ;; esac
+	unset CORRAL_IMAGES
+}
+
+t_rmi_gc() {
+	pull s9 localhost:$REG/test/small:v1 >/dev/null
+	pull s9 localhost:$REG/test/wh:v1 >/dev/null
+	n0=$(ls "$W/s9/blobs/sha256" | wc -l)
+	"$CORRAL" pull --rmi localhost:$REG/test/wh:v1 --dest "$W/s9"
+	"$CORRAL" pull --list --dest "$W/s9" | grep -q "test/small:v1" || fail "small gone"
+	! "$CORRAL" pull --list --dest "$W/s9" | grep -q "test/wh:v1" || fail "wh still listed"
+	n1=$(ls "$W/s9/blobs/sha256" | wc -l)
+	[ "$n1" -lt "$n0" ] || fail "no blob removed: $n0 -> $n1"
+	[ ! -d "$(rootfs s9 "$(tag_digest wh)")" ] || fail "wh tree kept"
+	[ -d "$(rootfs s9 "$(tag_digest small)")" ] || fail "small tree removed"
+	out=$("$CORRAL" pull --gc --dest "$W/s9")
+	case $out in "removed 0 blobs"*) ;; *) fail "gc after rmi: $out" ;; esac
+	expect_rc 125 "$CORRAL" pull --rmi localhost:$REG/test/nothere:v1 --dest "$W/s9" 2>/dev/null
 }
 
 t_index() {
@@ -368,6 +411,8 @@ fi
 t "pull: OCI manifest over TLS, digest printed, rootfs unpacked" t_oci
 t "pull: a second pull fetches only the manifest" t_again
 t "pull: --list shows the stored image" t_list
+t "run --image: the image's tree, Cmd, Env, WorkingDir; command-line overrides" t_run_image
+t "pull --rmi removes an image and what only it used; --gc" t_rmi_gc
 t "pull: OCI index resolved to the host platform, --platform, missing platform named" t_index
 t "pull: Docker v2 schema 2 manifest, by tag and by digest" t_v2s2
 t "pull: a whiteout layer deletes a file of the layer below" t_whiteout
