@@ -10,7 +10,7 @@ struct applet {
 	const char *name;
 	int (*main)(int argc, char **argv);
 	const char *summary;
-	const char *help;
+	unsigned help;		/* where its text starts: see applet_help() */
 };
 
 #define APPLET(n, s, h) int n##_main(int argc, char **argv);
@@ -25,6 +25,8 @@ extern const struct applet *applet_self;	/* the running applet */
 #define EXIT_NOENT 127	/* the command was not found */
 
 const struct applet *applet_find(const char *name);
+/* An applet's help text (stored deflated; "" when out of memory). */
+const char *applet_help(const struct applet *a);
 /* "corral NAME: <message>" on stderr. */
 void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* msg() then return code: `return fail(125, "bad --net '%s'", v);` */

@@ -309,7 +309,7 @@ static bool run_has_option(const char *opt)
 	const struct applet *a = applet_find("run");
 	char pat[48];
 	snprintf(pat, sizeof(pat), "%s ", opt);
-	return a && strstr(a->help, pat);
+	return a && strstr(applet_help(a), pat);
 }
 
 static int parse_limits(const struct json *j, int t, struct workload *w, const char *who,

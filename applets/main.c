@@ -9,7 +9,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+/* applets.h brings the deflated help texts here, and only here. */
+#define APPLET_HELP_BLOB
 #include "applets.h"
+#undef APPLET_HELP_BLOB
+#include "util.h"
 
 #include "version.h"
 
@@ -21,6 +25,20 @@ const struct applet applet_table[] = {
 };
 
 const struct applet *applet_self;
+
+const char *applet_help(const struct applet *a)
+{
+	static char *text;
+	if (!text) {
+		char *t = malloc(APPLET_HELP_LEN);
+		if (!t || inflate_raw(applet_help_z, sizeof(applet_help_z), t, APPLET_HELP_LEN) < 0) {
+			free(t);
+			return "";
+		}
+		text = t;
+	}
+	return text + a->help;
+}
 
 const struct applet *applet_find(const char *name)
 {
@@ -70,7 +88,7 @@ int fail_err(const struct err *e)
 int usage(int code)
 {
 	if (code == 0)
-		fputs(applet_self->help, stdout);
+		fputs(applet_help(applet_self), stdout);
 	else
 		msg("bad usage; see 'corral %s --help'", applet_self->name);
 	return code;

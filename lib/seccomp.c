@@ -27,7 +27,7 @@
 #include "seccomp.h"
 #include "caps.h"
 #include "json.h"
-#include <zlib.h>
+#include "util.h"
 #include "seccomp-default.json.z.h"
 #ifndef SECCOMP_LIBSECCOMP
 #include <linux/audit.h>
@@ -525,8 +525,6 @@ static const uint8_t ipc_calls[] = { 1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24 
 #define X86_IPC 117
 #define X32_SYSCALL_BIT 0x40000000u
 
-static int inflate_to(const unsigned char *z, size_t zlen, void *out, size_t len);
-
 /* build/gen/syscalls.h, inflated on first use: a line "NAME X86 X86_64
  * X32" per call, "-" where it has no number. */
 static char sc_table[SYSCALLS_LEN + 1];
@@ -548,7 +546,7 @@ static int add_rule(struct pc *p, uint32_t act, const char *name, int ncmp, cons
 	size_t len = strlen(name);
 	const char *s = sc_table;
 
-	if (!sc_table[0] && inflate_to(syscalls_z, sizeof(syscalls_z), sc_table, SYSCALLS_LEN) < 0)
+	if (!sc_table[0] && inflate_raw(syscalls_z, sizeof(syscalls_z), sc_table, SYSCALLS_LEN) < 0)
 		return -ENOMEM;
 	while (*s && !(!strncmp(s, name, len) && s[len] == ' '))
 		s = strchr(s, '\n') + 1;
@@ -998,22 +996,6 @@ static int compile(struct pc *p, int root, struct sc_filter *f)
 #endif
 }
 
-/* Inflates the len bytes deflated in z[0..zlen) into out. */
-static int inflate_to(const unsigned char *z, size_t zlen, void *out, size_t len)
-{
-	z_stream s;
-	memset(&s, 0, sizeof(s));
-	if (inflateInit2(&s, -MAX_WBITS) != Z_OK)
-		return -ENOMEM;
-	s.next_in = (unsigned char *)z;
-	s.avail_in = (uInt)zlen;
-	s.next_out = out;
-	s.avail_out = (uInt)len;
-	int r = inflate(&s, Z_FINISH);
-	inflateEnd(&s);
-	return r == Z_STREAM_END && s.total_out == len ? 0 : -ENOMEM;
-}
-
 /* The built-in profile, inflated on first use; "" when that failed (out
  * of memory), which seccomp_prepare tells apart. */
 static char default_json[SECCOMP_DEFAULT_JSON_LEN + 1];
@@ -1041,7 +1023,7 @@ static int precompiled(struct sc_filter **out, struct err *e)
 	if (f)
 		f->prog.filter = malloc(SECCOMP_DEFAULT_BPF_LEN);
 	if (!f || !f->prog.filter ||
-	    inflate_to(seccomp_default_bpf_z, sizeof(seccomp_default_bpf_z), f->prog.filter,
+	    inflate_raw(seccomp_default_bpf_z, sizeof(seccomp_default_bpf_z), f->prog.filter,
 		       SECCOMP_DEFAULT_BPF_LEN) < 0) {
 		seccomp_free(f);
 		return err_sys(e, ENOMEM, "seccomp: unpacking the built-in filter");
@@ -1126,7 +1108,7 @@ size_t seccomp_program(const struct sc_filter *f, const struct sock_filter **pro
 const char *seccomp_default_profile(size_t *len)
 {
 	if (!default_json[0] &&
-	    inflate_to(seccomp_default_json_z, sizeof(seccomp_default_json_z), default_json,
+	    inflate_raw(seccomp_default_json_z, sizeof(seccomp_default_json_z), default_json,
 		       SECCOMP_DEFAULT_JSON_LEN) < 0) {
 		if (len)
 			*len = 0;

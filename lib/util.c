@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "util.h"
 
@@ -231,4 +232,21 @@ int write_str(const char *path, const char *s, struct err *e)
 	if (r < 0)
 		return err_sys(e, -r, "write %s", path);
 	return 0;
+}
+
+int inflate_raw(const void *z, size_t zlen, void *out, size_t len)
+{
+	z_stream s;
+	memset(&s, 0, sizeof(s));
+	if (inflateInit2(&s, -MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	s.next_in = (unsigned char *)(uintptr_t)z;
+	s.avail_in = (uInt)zlen;
+	s.next_out = out;
+	s.avail_out = (uInt)len;
+	int r = inflate(&s, Z_FINISH);
+	inflateEnd(&s);
+	if (r == Z_MEM_ERROR)
+		return -ENOMEM;
+	return r == Z_STREAM_END && s.total_out == len ? 0 : -EIO;
 }

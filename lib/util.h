@@ -28,5 +28,12 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct err 
 int write_all(int fd, const void *buf, size_t len);
 /* Writes a short string to a file (sysctls, /proc files, cgroup knobs). */
 int write_str(const char *path, const char *s, struct err *e);
+/* Inflates len bytes of raw deflate data z[0..zlen) (tools/zembed.sh)
+ * into out: 0, or -ENOMEM (zlib's state) or -EIO (corrupt data). */
+int inflate_raw(const void *z, size_t zlen, void *out, size_t len);
+
+/* Inflates len bytes of raw deflate data z[0..zlen) (tools/zembed.sh)
+ * into out: 0, or -ENOMEM (zlib's state) or -EIO (corrupt data). */
+int inflate_raw(const void *z, size_t zlen, void *out, size_t len);
 
 #endif
