@@ -537,9 +537,9 @@ static void client_init(struct tls *t, const struct tls_anchors *a)
 		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 	};
+	/* SHA-256 and up: certificates and TLS 1.2 signatures with SHA-1 or
+	 * SHA-224 are refused (no CA has issued SHA-1 ones since 2016). */
 	static const br_hash_class *const hashes[] = {
-		[br_sha1_ID] = &br_sha1_vtable,
-		[br_sha224_ID] = &br_sha224_vtable,
 		[br_sha256_ID] = &br_sha256_vtable,
 		[br_sha384_ID] = &br_sha384_vtable,
 		[br_sha512_ID] = &br_sha512_vtable,
@@ -556,7 +556,7 @@ static void client_init(struct tls *t, const struct tls_anchors *a)
 	br_ssl_engine_set_ecdsa(&cc->eng, br_ecdsa_i31_vrfy_asn1);
 	br_x509_minimal_set_rsa(xc, br_ssl_engine_get_rsavrfy(&cc->eng));
 	br_x509_minimal_set_ecdsa(xc, br_ssl_engine_get_ec(&cc->eng), br_ssl_engine_get_ecdsa(&cc->eng));
-	for (int id = br_sha1_ID; id <= br_sha512_ID; id++) {
+	for (int id = br_sha256_ID; id <= br_sha512_ID; id++) {
 		br_ssl_engine_set_hash(&cc->eng, id, hashes[id]);
 		br_x509_minimal_set_hash(xc, id, hashes[id]);
 	}
