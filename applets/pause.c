@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -104,7 +105,7 @@ static __attribute__((noreturn)) void run(int ready_fd)
 {
 	extern const char __ehdr_start[], _end[];
 	extern const char __start_corral_pause_idle[], __stop_corral_pause_idle[];
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t pg = (uintptr_t)getauxval(AT_PAGESZ);
 	struct shed s = {
 		.lo = (uintptr_t)__ehdr_start & ~(pg - 1),
 		.keep0 = (uintptr_t)__start_corral_pause_idle & ~(pg - 1),
