@@ -4,7 +4,7 @@
 DEPS     := build/deps
 CC       := musl-gcc
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-CFLAGS   := -std=c11 -D_GNU_SOURCE -Os -Wall -Wextra -Werror -MMD -MP \
+CFLAGS   := -std=c11 -D_GNU_SOURCE -Oz -Wall -Wextra -Werror -MMD -MP \
             -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
             -fno-stack-protector -isystem $(DEPS)/include -Ilib -Iapplets -Ibuild/gen
 LDFLAGS  := -static -Wl,--gc-sections -s -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none
