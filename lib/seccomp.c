@@ -1019,16 +1019,25 @@ static bool precompiled_fits(const char *text, uint64_t caps)
 
 static int precompiled(struct sc_filter **out, struct err *e)
 {
+	/* stored as byte 0 of every instruction, then byte 1... */
+	enum { N = SECCOMP_DEFAULT_BPF_LEN / sizeof(struct sock_filter) };
 	struct sc_filter *f = calloc(1, sizeof(*f));
+	unsigned char *planes = malloc(SECCOMP_DEFAULT_BPF_LEN);
 	if (f)
 		f->prog.filter = malloc(SECCOMP_DEFAULT_BPF_LEN);
-	if (!f || !f->prog.filter ||
-	    inflate_raw(seccomp_default_bpf_z, sizeof(seccomp_default_bpf_z), f->prog.filter,
-		       SECCOMP_DEFAULT_BPF_LEN) < 0) {
+	if (!f || !f->prog.filter || !planes ||
+	    inflate_raw(seccomp_default_bpf_z, sizeof(seccomp_default_bpf_z), planes,
+			SECCOMP_DEFAULT_BPF_LEN) < 0) {
+		free(planes);
 		seccomp_free(f);
 		return err_sys(e, ENOMEM, "seccomp: unpacking the built-in filter");
 	}
-	f->prog.len = SECCOMP_DEFAULT_BPF_LEN / sizeof(struct sock_filter);
+	unsigned char *ins = (unsigned char *)f->prog.filter;
+	for (size_t k = 0; k < sizeof(struct sock_filter); k++)
+		for (size_t i = 0; i < N; i++)
+			ins[i * sizeof(struct sock_filter) + k] = planes[k * N + i];
+	free(planes);
+	f->prog.len = N;
 	*out = f;
 	return 0;
 }
