@@ -526,7 +526,7 @@ static const uint8_t ipc_calls[] = { 1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24 
 #define X32_SYSCALL_BIT 0x40000000u
 
 /* build/gen/syscalls.h, inflated on first use: a line "NAME X86 X86_64
- * X32" per call, "-" where it has no number. */
+ * X32" per call, "-" where it has no number, "=" for X32 = X86_64. */
 static char sc_table[SYSCALLS_LEN + 1];
 
 static int parse_nr(const char **s)
@@ -564,7 +564,7 @@ static int add_rule(struct pc *p, uint32_t act, const char *name, int ncmp, cons
 	s += len;
 	for (int i = 0; i < 3; i++) {
 		s++;
-		r->nr[i] = (short)parse_nr(&s);
+		r->nr[i] = *s == '=' ? r->nr[i - 1] : (short)parse_nr(&s);
 	}
 	r->mux = 0;
 	unsigned k = 0;

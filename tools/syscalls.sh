@@ -1,6 +1,7 @@
 #!/bin/sh
 # Prints the x86 (i386), x86_64 and x32 system call numbers by name, a line
-# "NAME X86 X86_64 X32" each ("-" for none), for lib/seccomp.c (the
+# "NAME X86 X86_64 X32" each ("-" for none, "=" for an X32 equal to
+# X86_64), for lib/seccomp.c (the
 # Makefile embeds them deflated in build/gen/syscalls.h). The source is
 # the table libseccomp itself is built from (src/syscalls.csv of its
 # source package in $1/src), so that a profile compiled at run time names
@@ -21,5 +22,5 @@ BEGIN {
 {
 	x86 = $2 == "PNR" ? "-" : $2; x64 = $3 == "PNR" ? "-" : $3; x32 = $4 == "PNR" ? "-" : $4
 	if (x86 == "-" && x64 == "-" && x32 == "-" && !($1 in mux)) next
-	print $1, x86, x64, x32
+	print $1, x86, x64, (x32 == x64 && x32 != "-") ? "=" : x32
 }' "$csv"
