@@ -512,11 +512,24 @@ int mount_op_parse(char *spec, enum mount_kind kind, bool ro, struct mount_op *m
 	return 0;
 }
 
+/* *p with every symlink resolved, as realpath(3) gives it (musl's is 1.4
+ * KB): the kernel's name for the file opened with O_PATH. */
 static int canon(const char **p, const char *what, struct err *e)
 {
-	char *c = realpath(*p, NULL);
-	if (!c)
+	char link[32], buf[PATH_MAX];
+	int fd = open(*p, O_PATH | O_CLOEXEC);
+	if (fd < 0)
 		return err_sys(e, errno, "%s %s", what, *p);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+	int r = n < 0 ? errno : n == 0 || buf[0] != '/' ? ENOENT : 0;
+	close(fd);
+	if (r)
+		return err_sys(e, r, "%s %s", what, *p);
+	buf[n] = 0;
+	char *c = strdup(buf);
+	if (!c)
+		return err_sys(e, ENOMEM, "%s %s", what, *p);
 	*p = c;
 	return 0;
 }
