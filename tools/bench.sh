@@ -173,6 +173,8 @@ section_pull() {
 	awk '$1 == "corral" || $1 == "corral-20M" { if ($2 > m) m = $2 }
 		END { printf "  %-28s %.2f MiB  %s\n", "corral peak RSS < 4 MiB:", m / 1024,
 			(m > 0 && m < 4096) ? "met" : "missed" }' "$B/pull-rss.txt"
+	sed -n 's/^budget: \([0-9]*\) KiB.*: \([A-Z]*\)\(.*\)/  binary within \1 KiB (size.sh): \2\3/p' \
+		"$B/pull-size.txt" | sed 's/: OK/: met, OK/; s/: OVER/: missed, OVER/'
 }
 
 # The bytes TLS and inflate add to the binary, from the link map of
@@ -182,8 +184,9 @@ pull_sizes() {
 	sh tools/size.sh > "$B/pull-size.txt" 2>&1 ||
 		{ say "size: tools/size.sh failed:"; tail -n 5 "$B/pull-size.txt"; return 0; }
 	say
-	say "binary: $(sed -n 's/^corral: \([0-9]*\) bytes.*/\1/p' "$B/pull-size.txt") bytes;" \
-		"added by TLS and inflate (tools/size.sh link map, $B/pull-size.txt):"
+	say "binary: $(sed -n 's/^corral: \([0-9]*\) bytes.*/\1/p' "$B/pull-size.txt") bytes," \
+		"$(sed -n 's/^budget: //p' "$B/pull-size.txt")"
+	say "added by TLS and inflate (tools/size.sh link map, $B/pull-size.txt):"
 	awk '
 	$1 == "library" && $2 == "BearSSL" || $1 == "lib" && $2 == "lib/tls.c" { tls += $3; t = t " " $2 " " $3 }
 	$1 == "library" && $2 == "zlib" || $1 == "lib" && ($2 == "lib/layer.c" || $2 == "lib/tar.c") { inf += $3; i = i " " $2 " " $3 }
@@ -228,6 +231,7 @@ pull_netns() {
 		return 1
 	fi
 	# skopeo copy then umoci unpack, as one command for the driver.
+	# shellcheck disable=SC2016
 	printf '%s\n' '#!/bin/sh' 'set -e' \
 		"skopeo copy -q --src-cert-dir $W/certs docker://\$1 oci:\$2:img" \
 		'umoci unpack --image "$2:img" "$2.bundle" >/dev/null' > "$W/skopeo-umoci"
@@ -288,8 +292,11 @@ pull_netns() {
 		for img in small big; do
 			ref=$small sfx=
 			[ $img = big ] && ref=$big sfx=-20M
+			# shellcheck disable=SC2086
 			rss "corral-pull$sfx" $pull -v --no-unpack --dest "$S/c1$img" "$ref"
+			# shellcheck disable=SC2086
 			rss "corral$sfx" $pull -v --dest "$S/c2$img" "$ref"
+			# shellcheck disable=SC2086
 			rss "skopeo-copy$sfx" $sk "docker://$ref" "oci:$S/s$img:img"
 			rss "umoci-unpack$sfx" umoci unpack --image "$S/s$img:img" "$S/b$img"
 		done
@@ -302,7 +309,8 @@ pull_netns() {
 	awk '{ m[$1] = $2 } END {
 		print "skopeo+umoci", (m["skopeo-copy"] > m["umoci-unpack"]) ? m["skopeo-copy"] : m["umoci-unpack"]
 		print "skopeo+umoci-20M", (m["skopeo-copy-20M"] > m["umoci-unpack-20M"]) ? m["skopeo-copy-20M"] : m["umoci-unpack-20M"]
-	}' "$B/pull-rss.txt" >> "$B/pull-rss.txt"
+	}' "$B/pull-rss.txt" > "$W/rss.pair"
+	cat "$W/rss.pair" >> "$B/pull-rss.txt"
 	say
 	say "peak RSS (GNU time, the highest of ${BENCH_PULL_RSS:-3} runs):"
 	for x in corral-pull skopeo-copy corral umoci-unpack skopeo+umoci corral-pull-20M skopeo-copy-20M corral-20M umoci-unpack-20M skopeo+umoci-20M; do

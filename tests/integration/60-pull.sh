@@ -20,6 +20,7 @@ fi
 
 PY=$REG_PY
 W=$T_TMP
+# shellcheck disable=SC2034 # tests/registry.sh works in $REG_W
 REG_W=$W
 # Every server this file starts writes its pid to $W/pids; cleanup stops those.
 cleanup() {
