@@ -185,7 +185,7 @@ pull_sizes() {
 		{ say "size: tools/size.sh failed:"; tail -n 5 "$B/pull-size.txt"; return 0; }
 	say
 	say "binary: $(sed -n 's/^corral: \([0-9]*\) bytes.*/\1/p' "$B/pull-size.txt") bytes," \
-		"$(sed -n 's/^budget: //p' "$B/pull-size.txt")"
+		"budget $(sed -n 's/^budget: //p' "$B/pull-size.txt")"
 	say "added by TLS and inflate (tools/size.sh link map, $B/pull-size.txt):"
 	awk '
 	$1 == "library" && $2 == "BearSSL" || $1 == "lib" && $2 == "lib/tls.c" { tls += $3; t = t " " $2 " " $3 }
