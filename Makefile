@@ -21,7 +21,9 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=build/test/%)
 TOOL_SRC   := $(wildcard tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tools/%.c=build/tools/%)
 
-.PHONY: all check unit integration size bench fuzz clean distclean
+.PHONY: all check unit integration size bench fuzz clean distclean initramfs check-vm
+# Generated headers are kept, not deleted as intermediates.
+.SECONDARY:
 all: corral
 
 $(DEPS)/.ok: tools/deps.sh
@@ -98,6 +100,14 @@ bench: corral $(TOOL_BIN)
 
 fuzz:
 	sh tests/fuzz/run.sh
+
+# KERNEL=VERSION|PATH and BOOT_CONFIG=FILE: see tools/initramfs.sh.
+initramfs: corral build/tools/mkcpio
+	sh tools/initramfs.sh
+
+# Also part of `make check` (tests/integration/90-vm.sh).
+check-vm: corral build/tools/mkcpio
+	sh tools/check-vm.sh
 
 clean:
 	rm -rf build/obj build/gen build/test build/tools build/lib.a corral

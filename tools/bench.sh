@@ -12,7 +12,7 @@ B=build/bench
 DRIVER=build/tools/benchrun
 FLOOR=build/tools/floor
 CORRAL=${CORRAL:-./corral}
-SECTIONS=${BENCH_SECTIONS:-start}
+SECTIONS=${BENCH_SECTIONS:-start vm}
 export BENCH_N="${BENCH_N:-200}"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -141,6 +141,30 @@ section_parts() {
 		"neither=$CORRAL run --seccomp unconfined --net host -- /bin/true" \
 		"floor=$FLOOR /bin/true" \
 		"floor-bare=$FLOOR -b /bin/true"
+}
+
+# Section: boot-time sandboxes. The initramfs of the default boot config
+# (sizes with and without its modules, and corral's own part), then the
+# boot test under qemu, whose first sandbox prints the guest's uptime.
+section_vm() {
+	say "== vm: corral as /init under qemu (software emulation) =="
+	BUSYBOX=0 OUT=$B/initramfs.cpio.gz sh tools/initramfs.sh >/dev/null || { say "vm: make initramfs failed"; return 0; }
+	f=$B/initramfs.cpio.gz.sizes
+	kib() { awk -v k="$1" '$1 == k { printf "%.0f", $2 / 1024 }' "$f"; }
+	say "initramfs without busybox (configs/boot.json, kernel $(awk '$1 == "kernel" { print $2 }' "$f")):"
+	say "  with its $(awk '$1 == "modules" { print $2 }' "$f") modules  $(kib bytes) KiB gzipped"
+	say "  without modules     $(kib bytes_without_modules) KiB gzipped"
+	own=$(kib corral_bytes)
+	say "  corral alone        $own KiB gzipped  (target < 200 KiB: $([ "$own" -lt 200 ] && echo met || echo missed))"
+	if ! VM_BOOTS="pivot chroot" sh tools/check-vm.sh > "$B/vm.txt" 2>&1; then
+		say "vm: the boot test failed; see $B/vm.txt"
+		return 0
+	fi
+	r=build/vmtest/results
+	val() { awk -v k="$1" '$1 == k { print $2 }' "$r"; }
+	say "boot to first sandbox ready (guest clock, s since the kernel started):"
+	say "  tmpfs root (pivot_root)      $(val ready_pivot) s   (qemu start to power-off $(val wall_pivot) s)"
+	say "  initramfs root (chroot)      $(val ready_chroot) s   (qemu start to reboot $(val wall_chroot) s)"
 }
 
 # Section: `corral pull` against `skopeo copy` to an oci: layout (and then
