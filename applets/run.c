@@ -477,17 +477,14 @@ static int prepare_seccomp(struct run_opts *o, struct err *e)
 {
 	if (o->seccomp && !strcmp(o->seccomp, "unconfined"))
 		return 0;
+	if (!o->seccomp)
+		return seccomp_prepare_default(o->caps, &o->filter, e);
 	size_t len;
 	char *text = NULL;
-	const char *json = seccomp_default_profile(&len);
-	int r = 0;
-	if (o->seccomp) {
-		r = read_file(o->seccomp, JSON_MAX_SIZE, &text, &len, e);
-		json = text;
-	}
+	int r = read_file(o->seccomp, JSON_MAX_SIZE, &text, &len, e);
 	if (r == 0)
-		r = seccomp_prepare(json, len, o->caps, &o->filter, e);
-	if (r < 0 && o->seccomp)
+		r = seccomp_prepare(text, len, o->caps, &o->filter, e);
+	if (r < 0)
 		err_prefix(e, "--seccomp %s", o->seccomp);
 	free(text);
 	return r;

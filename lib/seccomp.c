@@ -1005,13 +1005,11 @@ static const char no_default_json[1];
 /* The built-in profile, compiled at build time (tools/seccomp-bpf.c), when
  * it fits: the same capabilities where the profile looks, and a kernel
  * that meets its one minKernel (4.8, for ptrace). */
-static bool precompiled_fits(const char *text, uint64_t caps)
+static bool precompiled_fits(uint64_t caps)
 {
 	struct pc p = { .kmajor = -1 };
 	bool new_enough = false;
 
-	if (text != default_json)
-		return false;
 	if ((caps ^ SECCOMP_DEFAULT_BPF_CAPS) & SECCOMP_DEFAULT_BPF_MASK)
 		return false;
 	return kernel_at_least(&p, "4.8", &new_enough) == 0 && new_enough;
@@ -1055,7 +1053,7 @@ int seccomp_prepare(const char *text, size_t len, uint64_t caps,
 	if (text == no_default_json)
 		return err_sys(e, ENOMEM, "seccomp: unpacking the built-in profile");
 #ifndef SECCOMP_NO_PRECOMPILED
-	if (precompiled_fits(text, caps))
+	if (text == default_json && precompiled_fits(caps))
 		return precompiled(out, e);
 #endif
 	r = json_parse(&j, text, len, e);
@@ -1112,6 +1110,18 @@ size_t seccomp_program(const struct sc_filter *f, const struct sock_filter **pro
 {
 	*prog = f->prog.filter;
 	return f->prog.len;
+}
+
+int seccomp_prepare_default(uint64_t caps, struct sc_filter **out, struct err *e)
+{
+#ifndef SECCOMP_NO_PRECOMPILED
+	*out = NULL;
+	if (precompiled_fits(caps))
+		return precompiled(out, e);
+#endif
+	size_t len;
+	const char *text = seccomp_default_profile(&len);
+	return seccomp_prepare(text, len, caps, out, e);
 }
 
 const char *seccomp_default_profile(size_t *len)

@@ -46,6 +46,10 @@ int seccomp_prepare(const char *json, size_t len, uint64_t caps,
  * which the default profile allows (a custom profile must too). */
 int seccomp_apply(const struct sc_filter *f, struct err *e);
 
+/* The built-in profile for caps: the filter compiled at build time when it
+ * fits, without unpacking the profile's text; else compiled now. */
+int seccomp_prepare_default(uint64_t caps, struct sc_filter **out, struct err *e);
+
 void seccomp_free(struct sc_filter *f);
 
 /* The compiled program: *prog points at its instructions, owned by f. */

@@ -122,6 +122,13 @@ TEST(precompiled_default_is_used_where_it_fits)
 	CHECK_INT(seccomp_prepare(text, len, more, &pre2, &e), 0);
 	CHECK_INT(seccomp_prepare(copy, len, more, &now2, &e), 0);
 	CHECK(pre2 && now2 && same_program(pre2, now2) && !same_program(pre, pre2));
+	/* seccomp_prepare_default: the same programs, either way */
+	struct sc_filter *d1 = NULL, *d2 = NULL;
+	CHECK_INT(seccomp_prepare_default(caps_default, &d1, &e), 0);
+	CHECK_INT(seccomp_prepare_default(more, &d2, &e), 0);
+	CHECK(d1 && d2 && same_program(d1, pre) && same_program(d2, pre2));
+	seccomp_free(d1);
+	seccomp_free(d2);
 	seccomp_free(pre);
 	seccomp_free(now);
 	seccomp_free(pre2);
