@@ -244,18 +244,19 @@ static int configure_inner(const struct net_config *c, int netns_fd, const char 
 	int r = nl_open_in(&nl, NETLINK_ROUTE, netns_fd, e);
 	if (r < 0)
 		return r;
+	/* ifname was made with its MTU; it cannot be made up (veth_open
+	 * refuses while the pair is half-made) */
 	prefix_of(addr, c->subnet.prefix, &a);
 	r = rtnl_addr_add(&nl, ifname, &a, e);
-	if (!r && c->mtu)
-		r = rtnl_link_set_mtu(&nl, ifname, c->mtu, e);
 	if (!r)
 		r = rtnl_link_set_up(&nl, ifname, true, e);
 	if (!r && !c->skip_lo)
 		r = rtnl_link_up(&nl, 1, e);
 	if (!r && c->default_route) {
+		/* the gateway is on ifname's subnet: the kernel finds the device */
 		prefix_of(0, 0, &dflt);
 		prefix_of(c->gateway, 32, &gw);
-		r = rtnl_route_add(&nl, &dflt, &gw, ifname, e);
+		r = rtnl_route_add(&nl, &dflt, &gw, NULL, e);
 	}
 	nl_close(&nl);
 	return r;
@@ -275,7 +276,11 @@ int net_attach(const struct net_config *c, const char *root, int netns_fd,
 		return r;
 	if ((r = nl_open(&nl, NETLINK_ROUTE, e)) < 0)
 		goto release;
-	/* A random name; a clash (EEXIST) just draws again. */
+	int master;
+	if ((r = rtnl_link_index(&nl, c->bridge, &master, e)) < 0)
+		goto close;
+	/* A random name; a clash (EEXIST) just draws again. The host end is
+	 * made on the bridge and up in one message. */
 	for (int tries = 0; tries < 8; tries++) {
 		uint32_t rnd;
 		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
@@ -283,20 +288,15 @@ int net_attach(const struct net_config *c, const char *root, int netns_fd,
 			break;
 		}
 		snprintf(a->host_if, sizeof(a->host_if), "cr-%08x", rnd);
-		r = rtnl_veth_add(&nl, a->host_if, ifname, netns_fd, e);
+		struct rtnl_veth v = { .name = a->host_if, .peer = ifname, .peer_netns_fd = netns_fd,
+				       .master = master, .mtu = c->mtu, .up = true };
+		r = rtnl_veth_create(&nl, &v, e);
 		if (r != -EEXIST)
 			break;
 	}
 	if (r < 0)
 		goto close;
-	if (c->mtu)
-		r = rtnl_link_set_mtu(&nl, a->host_if, c->mtu, e);
-	if (!r)
-		r = rtnl_link_set_master(&nl, a->host_if, c->bridge, e);
-	if (!r)
-		r = rtnl_link_set_up(&nl, a->host_if, true, e);
-	if (!r)
-		r = configure_inner(c, netns_fd, ifname, a->addr, e);
+	r = configure_inner(c, netns_fd, ifname, a->addr, e);
 	if (r < 0) {
 		struct err ignored;
 		rtnl_link_del(&nl, a->host_if, &ignored);

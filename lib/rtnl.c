@@ -157,6 +157,41 @@ int rtnl_veth_add(struct nl *nl, const char *name, const char *peer,
 	return link_create(nl, "veth", name, peer, peer_netns_fd, e);
 }
 
+int rtnl_veth_create(struct nl *nl, const struct rtnl_veth *v, struct err *e)
+{
+	int r = check_dev(v->name, e);
+	if (r == 0)
+		r = check_dev(v->peer, e);
+	if (r < 0)
+		return r;
+
+	struct nlmsg m;
+	nlm_init(&m);
+	struct ifinfomsg *ifi = link_req(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, v->name);
+	if (ifi && v->up)
+		ifi->ifi_flags = ifi->ifi_change = IFF_UP;
+	if (v->master > 0)
+		nlm_attr_u32(&m, IFLA_MASTER, (uint32_t)v->master);
+	if (v->mtu)
+		nlm_attr_u32(&m, IFLA_MTU, v->mtu);
+	size_t info = nlm_nest_begin(&m, IFLA_LINKINFO);
+	nlm_attr_str(&m, IFLA_INFO_KIND, "veth");
+	size_t data = nlm_nest_begin(&m, IFLA_INFO_DATA);
+	size_t pn = nlm_nest_begin(&m, VETH_INFO_PEER);
+	struct ifinfomsg *pi = nlm_put(&m, NULL, sizeof(*pi));
+	if (pi)
+		pi->ifi_family = AF_UNSPEC;
+	nlm_attr_str(&m, IFLA_IFNAME, v->peer);
+	if (v->mtu)
+		nlm_attr_u32(&m, IFLA_MTU, v->mtu);
+	if (v->peer_netns_fd >= 0)
+		nlm_attr_u32(&m, IFLA_NET_NS_FD, (uint32_t)v->peer_netns_fd);
+	nlm_nest_end(&m, pn);
+	nlm_nest_end(&m, data);
+	nlm_nest_end(&m, info);
+	return send_free(nl, &m, NULL, NULL, e, "veth", v->name);
+}
+
 /* One attribute set on an existing link found by name. */
 static int link_set_attr(struct nl *nl, const char *dev, uint16_t type,
 			 const void *data, size_t len, struct err *e)

@@ -27,6 +27,16 @@ int rtnl_bridge_add(struct nl *nl, const char *name, struct err *e);
  * kernel makes both ends or neither. */
 int rtnl_veth_add(struct nl *nl, const char *name, const char *peer,
 		  int peer_netns_fd, struct err *e);
+/* The same in one message, with the settings a sandbox's veth gets. */
+struct rtnl_veth {
+	const char *name, *peer;
+	int peer_netns_fd;	/* -1: the socket's netns */
+	int master;		/* ifindex of name's master, 0: none */
+	unsigned mtu;		/* both ends; 0: the kernel's default */
+	bool up;		/* name only: the kernel cannot open the peer before
+				 * the pair is complete (veth_open: ENOTCONN) */
+};
+int rtnl_veth_create(struct nl *nl, const struct rtnl_veth *v, struct err *e);
 /* master NULL (or "") releases dev from its master. */
 int rtnl_link_set_master(struct nl *nl, const char *dev, const char *master, struct err *e);
 /* An Ethernet address; a bridge given one keeps it instead of taking
