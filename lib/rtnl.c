@@ -174,6 +174,11 @@ int rtnl_veth_create(struct nl *nl, const struct rtnl_veth *v, struct err *e)
 		nlm_attr_u32(&m, IFLA_MASTER, (uint32_t)v->master);
 	if (v->mtu)
 		nlm_attr_u32(&m, IFLA_MTU, v->mtu);
+	/* One queue each way, said up front: a veth made with one per CPU
+	 * and cut down to one afterwards waits for an RCU grace period per
+	 * end (veth_init_queues -> netif_set_real_num_tx_queues). */
+	nlm_attr_u32(&m, IFLA_NUM_TX_QUEUES, 1);
+	nlm_attr_u32(&m, IFLA_NUM_RX_QUEUES, 1);
 	size_t info = nlm_nest_begin(&m, IFLA_LINKINFO);
 	nlm_attr_str(&m, IFLA_INFO_KIND, "veth");
 	size_t data = nlm_nest_begin(&m, IFLA_INFO_DATA);
@@ -184,6 +189,8 @@ int rtnl_veth_create(struct nl *nl, const struct rtnl_veth *v, struct err *e)
 	nlm_attr_str(&m, IFLA_IFNAME, v->peer);
 	if (v->mtu)
 		nlm_attr_u32(&m, IFLA_MTU, v->mtu);
+	nlm_attr_u32(&m, IFLA_NUM_TX_QUEUES, 1);
+	nlm_attr_u32(&m, IFLA_NUM_RX_QUEUES, 1);
 	if (v->peer_netns_fd >= 0)
 		nlm_attr_u32(&m, IFLA_NET_NS_FD, (uint32_t)v->peer_netns_fd);
 	nlm_nest_end(&m, pn);

@@ -148,6 +148,9 @@ int main(int argc, char **argv)
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
 	attr(IFLA_IFNAME, host, strlen(host) + 1);
 	attr(IFLA_MASTER, &br, 4);
+	unsigned one = 1;	/* no queues to cut afterwards: no grace period */
+	attr(IFLA_NUM_TX_QUEUES, &one, 4);
+	attr(IFLA_NUM_RX_QUEUES, &one, 4);
 	struct rtattr *li = attr(IFLA_LINKINFO, NULL, 0);
 	attr(IFLA_INFO_KIND, "veth", 5);
 	struct rtattr *data = attr(IFLA_INFO_DATA, NULL, 0);
@@ -155,6 +158,8 @@ int main(int argc, char **argv)
 	put(NULL, sizeof(struct ifinfomsg));
 	attr(IFLA_IFNAME, "eth0", 5);
 	attr(IFLA_NET_NS_FD, &nsfd, 4);
+	attr(IFLA_NUM_TX_QUEUES, &one, 4);
+	attr(IFLA_NUM_RX_QUEUES, &one, 4);
 	nest_end(peer);
 	nest_end(data);
 	nest_end(li);
