@@ -166,12 +166,36 @@ section_net() {
 	say "  host-local plugins, ADD then DEL (tools/netbench-cni.sh, with ip netns add/del);"
 	say "  corral-cni: the same script with corral netsetup as the plugin."
 	say "  Teardown drops the netns (its veth goes with it; nobody waits on RCU)."
-	say "targets:"
-	target net corral floor 1.3
+	say "targets, one process per network:"
+	target net corral floor 1.3 2 "wall "
 	target net corral ip 0.05 2 "wall "
 	target net corral cni 0.05 2 "wall "
 	target net corral floor 1.3 3 "cpu "
 	target net corral ip 0.1 3 "cpu "
+	# The same work without an exec per network, as run --net nat does it
+	# inside the process that is starting anyway: interleaved loops of 200.
+	: > "$B/net-inproc.txt"
+	for rep in 1 2 3; do
+		build/tools/netfloor -n 200 >> "$B/net-inproc.txt"
+		build/tools/netbench 200 >> "$B/net-inproc.txt"
+	done
+	awk '{ n = ($1 == "netfloor:") ? "floor-inproc" : "corral-inproc"
+		w[n] = w[n] " " $(NF-7); c[n] = c[n] " " $(NF-4) }
+	function med(s,   a, k, i, j, t) { k = split(s, a, " ")
+		for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return a[int((k + 1) / 2)] }
+	END { for (n in w) printf "%s %.3f %.3f\n", n, med(w[n]), med(c[n]) }' \
+		"$B/net-inproc.txt" | sort > "$B/net-inproc.med"
+	cat "$B/net-inproc.med" >> "$B/net.txt"
+	say "in-process, no exec per network (median of 3 loops of 200; ms per network):"
+	awk '{ printf "  %-14s wall %7.3f   cpu %7.3f\n", $1, $2, $3 }' "$B/net-inproc.med"
+	say "targets, in-process:"
+	target net corral-inproc floor-inproc 1.3 2 "wall "
+	target net corral-inproc floor-inproc 1.3 3 "cpu "
+	target net corral-inproc ip 0.05 2 "wall "
+	target net corral-inproc cni 0.05 2 "wall "
+	target net corral-inproc ip 0.1 3 "cpu "
 	say "scale (build/tools/netbench -k 200):"
 	build/tools/netbench -k 200 | sed 's/^/  /'
 	left=$(ip netns list | wc -l)

@@ -2,7 +2,10 @@
  * the fewest syscalls over raw netlink, no library, no checks beyond the
  * kernel's ACKs.
  *
- * usage: netfloor N     (in a netns that has bridge crb0, and /run/netns)
+ * usage: netfloor N            one round named N
+ *        netfloor -n COUNT     COUNT rounds in this process; prints wall and
+ *                              CPU (user+sys) ms per round
+ * (in a netns that has bridge crb0, and /run/netns)
  *
  * Makes named netns "floor-N" (unshare + bind mount in /run/netns), a veth
  * whose peer is made inside it as eth0, the host end on crb0 and up (one
@@ -19,6 +22,8 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <linux/if.h>
@@ -107,14 +112,9 @@ static void link_up(int fd, int index, const char *name)
 	talk(fd, "link up");
 }
 
-int main(int argc, char **argv)
+static int round_trip(unsigned n)
 {
 	char ns[64], path[96], host[IFNAMSIZ];
-	if (argc != 2) {
-		fprintf(stderr, "usage: netfloor N\n");
-		return 2;
-	}
-	unsigned n = (unsigned)atoi(argv[1]);
 	snprintf(ns, sizeof(ns), "floor-%u", n);
 	snprintf(path, sizeof(path), "/run/netns/%s", ns);
 	snprintf(host, sizeof(host), "fl-%u", n);
@@ -196,5 +196,43 @@ int main(int argc, char **argv)
 		perror("netfloor: netns del");
 		return 1;
 	}
+	close(in);
+	close(out);
+	close(nsfd);
+	close(home);
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2)
+		return round_trip((unsigned)atoi(argv[1]));
+	if (argc != 3 || strcmp(argv[1], "-n") || atoi(argv[2]) <= 0) {
+		fprintf(stderr, "usage: netfloor N | -n COUNT\n");
+		return 2;
+	}
+	int count = atoi(argv[2]);
+	double w0 = now(), c0 = cpu();
+	for (int i = 0; i < count; i++)
+		if (round_trip((unsigned)i))
+			return 1;
+	double w = now() - w0, c = cpu() - c0;
+	printf("netfloor: %d rounds, teardown by netns drop: %.3f ms wall, %.3f ms cpu per round\n",
+	       count, w * 1e3 / count, c * 1e3 / count);
 	return 0;
 }
