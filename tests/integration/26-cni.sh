@@ -228,6 +228,30 @@ gc_and_status() {
 	rm -rf /run/crtest-ipam
 }
 
+parallel_adds_get_distinct_addresses() {
+	reset
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		ip netns add "crtest-p$i"
+	done
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		plugin corral ADD "par-$i" "/run/netns/crtest-p$i" > "$T_TMP/par-$i.json" &
+	done
+	wait
+	n=$(cat "$T_TMP"/par-*.json | jq -r '.ips[0].address' | sort -u | grep -c '^10\.77\.0\.')
+	expect_eq "distinct addresses" "$n" 10
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		a=$(jq -r '.ips[0].address' "$T_TMP/par-$i.json")
+		got=$(ip -n "crtest-p$i" -j addr show eth0 | jq -r '.[0].addr_info[] | select(.family == "inet") | "\(.local)/\(.prefixlen)"')
+		expect_eq "eth0 of crtest-p$i" "$got" "$a"
+	done
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		ip netns del "crtest-p$i"
+		plugin corral DEL "par-$i" "/run/netns/crtest-p$i"
+	done
+	expect_eq "leases left" "$(ls /run/crtest-ipam/ipam/crtest | grep -c '^10\.' || :)" 0
+	reset
+}
+
 version_like_the_reference() {
 	v=$(printf '{"cniVersion":"1.0.0"}' | CNI_COMMAND=VERSION "$CORRAL" netsetup)
 	printf '%s' "$v" | jq -e '.cniVersion == "1.0.0" and (.supportedVersions | index("1.0.0") and index("1.1.0") and index("0.4.0"))' >/dev/null ||
@@ -295,5 +319,6 @@ fi
 t "cni: CHECK sees a missing route, DEL twice is fine" check_and_idempotent_del
 t "cni: DEL after the netns is gone releases the lease" del_after_netns_is_gone
 t "cni: GC keeps the listed attachments; STATUS" gc_and_status
+t "cni: 10 parallel ADDs get distinct addresses; DELs leave no lease" parallel_adds_get_distinct_addresses
 t "cni: VERSION" version_like_the_reference
 t "cni: errors are the spec's JSON, exit 1, nothing made" errors_are_the_specs
