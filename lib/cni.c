@@ -181,8 +181,10 @@ static void write_result(struct ctx *x, struct jw *w, const struct rtnl_link *br
 		jw_obj(w);
 		jw_key(w, "dst");
 		jw_str(w, "0.0.0.0/0");
-		if (x->c.route_gw) {
-			ipam_fmt_addr(x->c.route_gw, a);
+		/* isDefaultGateway names the gateway in its route, as the bridge plugin does */
+		uint32_t rgw = x->c.route_gw ? x->c.route_gw : x->c.is_default_gw ? x->c.gateway : 0;
+		if (rgw) {
+			ipam_fmt_addr(rgw, a);
 			jw_key(w, "gw");
 			jw_str(w, a);
 		}
@@ -395,9 +397,12 @@ static int cmd_gc(struct ctx *x, struct err *e)
 	if (x->vi < V_110)
 		return err_set(e, EINVAL, "GC needs cniVersion 1.1.0, config is %s", x->version),
 		       CNI_ERR_VERSION;
+	/* Missing is not "none": dropping every lease on a malformed call
+	 * would cut off every container. */
 	int atts = json_get(&x->j, 0, "cni.dev/valid-attachments");
-	if (atts >= 0 && json_type(&x->j, atts) != JSON_ARRAY)
-		return err_set(e, EINVAL, "cni.dev/valid-attachments: want an array"), CNI_ERR_CONFIG;
+	if (json_type(&x->j, atts) != JSON_ARRAY)
+		return err_set(e, EINVAL, "GC: cni.dev/valid-attachments: want an array"),
+		       CNI_ERR_CONFIG;
 	int r = ipam_list(&x->in, &v, &n, e);
 	if (r == -ENOENT)
 		return 0;

@@ -210,8 +210,11 @@ int net_host_setup(const struct net_config *c, const char *root, struct err *e)
 	} else if (r == -EEXIST) {	/* made by an earlier or a racing run */
 		r = 0;
 	}
-	if (!r && c->mtu)
-		r = rtnl_link_set_mtu(&nl, c->bridge, c->mtu, e);
+	/* An MTU set by hand stops the bridge from recomputing it over all
+	 * its ports on every port added (br_mtu_auto_adjust): its ports all
+	 * get c->mtu anyway. */
+	if (!r)
+		r = rtnl_link_set_mtu(&nl, c->bridge, c->mtu ? c->mtu : 1500, e);
 	if (!r && c->is_gateway) {
 		prefix_of(c->gateway, c->subnet.prefix, &gw);
 		r = rtnl_addr_add(&nl, c->bridge, &gw, e);

@@ -41,6 +41,13 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static double cpu(void)
 {
 	struct rusage ru;
@@ -121,15 +128,21 @@ static int scale(struct nl *nl, int n, struct err *e)
 		fprintf(stderr, "netbench: -k needs N >= 40\n");
 		return 125;
 	}
+	double *ct = calloc((size_t)n, sizeof(*ct));
+	if (!ct)
+		return 125;
 	for (int i = 0; i < n; i++) {
-		double t0 = now();
+		double t0 = now(), c0 = thread_cpu();
 		if (round_trip(i, KEEP, e) < 0) {
 			fprintf(stderr, "netbench: network %d: %s\n", i, e->msg);
 			return 125;
 		}
 		t[i] = now() - t0;
+		ct[i] = thread_cpu() - c0;
 	}
 	double first = median(t, 20), last = median(t + n - 20, 20);
+	double cfirst = median(ct, 20), clast = median(ct + n - 20, 20);
+	free(ct);
 	double d0 = now();
 	for (int i = 0; i < n; i++) {
 		char ns[32];
@@ -160,10 +173,10 @@ static int scale(struct nl *nl, int n, struct err *e)
 	if (netns_list(count_ns, &nsleft, e) < 0)
 		return 125;
 	printf("netbench: %d networks kept: median set-up %.3f ms (first 20), %.3f ms (last 20), "
-	       "ratio %.2f (target <= 1.3: %s); dropped all in %.1f ms; left: %d links besides lo "
+	       "ratio %.2f (target <= 1.3: %s); cpu %.3f ms, %.3f ms, ratio %.2f; dropped all in %.1f ms; left: %d links besides lo "
 	       "and crb0, %zu leases, %d netns\n",
 	       n, first * 1e3, last * 1e3, last / first, last / first <= 1.3 ? "met" : "missed",
-	       d * 1e3, links - 2, leases, nsleft);
+	       cfirst * 1e3, clast * 1e3, clast / cfirst, d * 1e3, links - 2, leases, nsleft);
 	free(t);
 	free(kept);
 	return links == 2 && leases == 0 && nsleft == 0 ? 0 : 1;
@@ -175,7 +188,6 @@ int main(int argc, char **argv)
 	int n = 100;
 	struct err e = { 0 };
 	struct nl nl;
-	struct rtnl_prefix br;
 
 	if (argc == 3 && !strcmp(argv[1], "-1")) {	/* one round, here */
 		if (bench_init(&e) < 0 || round_trip(atoi(argv[2]), DROP, &e) < 0) {
@@ -197,14 +209,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "netbench: needs root and N > 0: %s\n", strerror(errno));
 		return 125;
 	}
-	rtnl_parse_prefix("10.88.0.1/16", &br, true, false, NULL);
-	if (nl_open(&nl, NETLINK_ROUTE, &e) < 0 || rtnl_link_up(&nl, 1, &e) < 0 ||
-	    rtnl_bridge_add(&nl, "crb0", &e) < 0 || rtnl_addr_add(&nl, "crb0", &br, &e) < 0 ||
-	    rtnl_link_set_up(&nl, "crb0", true, &e) < 0) {
-		fprintf(stderr, "netbench: %s\n", e.msg);
-		return 125;
-	}
-	if (bench_init(&e) < 0) {
+	/* crb0 as corral makes a network's bridge */
+	if (bench_init(&e) < 0 || nl_open(&nl, NETLINK_ROUTE, &e) < 0 ||
+	    rtnl_link_up(&nl, 1, &e) < 0 || net_host_setup(&cfg, NULL, &e) < 0) {
 		fprintf(stderr, "netbench: %s\n", e.msg);
 		return 125;
 	}

@@ -88,6 +88,9 @@ TEST(status_is_ready_at_1_1)
 	CHECK_INT(run("STATUS", c, "eth0", &o), 0);
 	CHECK_STR(o, "");
 	free(o);
+	/* GC without the list of valid attachments drops nothing */
+	CHECK_INT(run("GC", c, "eth0", &o), CNI_ERR_CONFIG);
+	free(o);
 }
 
 TEST(cni_config_defaults)
