@@ -143,7 +143,10 @@ section_net() {
 	mount -t tmpfs -o mode=0755 benchnet /run
 	mkdir -p /run/netns
 	ip link set lo up
+	# crb0 as corral makes a bridge (net_host_setup): MAC and MTU set by
+	# hand, so adding a port does not rescan all ports for either
 	ip link add crb0 type bridge
+	ip link set crb0 address 02:00:00:00:88:01 mtu 1500
 	ip addr add 10.88.0.1/16 dev crb0
 	ip link set crb0 up
 	for p in ref corral; do
