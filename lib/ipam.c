@@ -387,12 +387,14 @@ static int nd_open(const struct ipam_net *n, int create, struct netdir *d, struc
 		return err_set(e, ENAMETOOLONG, "ipam %s: path too long", n->name);
 
 	for (int tries = 0; tries < 100; tries++) {
-		if (create) {
+		/* the dir is there but for a network's first lease */
+		d->dir = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (d->dir < 0 && errno == ENOENT && create) {
 			int r = mkdir_p(d->path, 0700);
 			if (r < 0)
 				return err_sys(e, -r, "ipam %s: mkdir %s", n->name, d->path);
+			d->dir = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
-		d->dir = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (d->dir < 0) {
 			if (errno == ENOENT && !create)
 				return err_set(e, ENOENT, "ipam network %s does not exist", n->name);
