@@ -199,8 +199,15 @@ section_net() {
 	target net corral-inproc ip 0.05 2 "wall "
 	target net corral-inproc cni 0.05 2 "wall "
 	target net corral-inproc ip 0.1 3 "cpu "
-	say "scale (build/tools/netbench -k 200):"
-	build/tools/netbench -k 200 | sed 's/^/  /'
+	# The scale run: its 20-sample medians of ~1 ms set-ups move with any
+	# other rtnl user on the machine, so it runs 3 times.
+	say "scale (build/tools/netbench -k 200, 3 runs; target: median ratio <= 1.3):"
+	: > "$B/net-scale.txt"
+	for rep in 1 2 3; do
+		build/tools/netbench -k 200 | tee -a "$B/net-scale.txt" | sed 's/^/  /'
+	done
+	sed -n 's/.*ratio \([0-9.]*\) (target.*/\1/p' "$B/net-scale.txt" | sort -n | sed -n 2p |
+		awk '{ printf "  median ratio last 20 / first 20: %.2f  %s\n", $1, $1 <= 1.3 ? "met" : "missed" }'
 	left=$(ip netns list | wc -l)
 	links=$(ip -o link | grep -vc -e ' lo:' -e ' crb0:' -e ' cnbref0:' -e ' cnbcorral0:' || :)
 	leases=$(find /run/corral/ipam /run/bench-cni-ref /run/bench-cni-corral -name '10.*' 2>/dev/null | wc -l)
