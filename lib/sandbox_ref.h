@@ -19,7 +19,7 @@ struct sandbox_pause {
 
 /* 1 when s is a sandbox id: exactly 16 lowercase hex digits. */
 int sandbox_id_valid(const char *s);
-/* Resolves ref (an id, else a name) under root and checks that its pause
+/* Resolves ref (an id, else a name) under root (NULL: state_root()) and checks that its pause
  * still runs: the pid with the recorded start time. Errors: -EINVAL for a
  * ref that is neither an id nor a valid name (nothing touched), -ENOENT
  * for no such sandbox, -ESRCH when its pause is gone. */
