@@ -40,6 +40,15 @@
  *
  * Errors name the object and the kernel's reason (`veth cr-1a2b: File
  * exists`) and exit 125; a failed command leaves nothing half-made.
+ *
+ * CNI plugin: with CNI_COMMAND set (under any name), netsetup is a `bridge`
+ * plugin with host-local ipam (CNI spec 1.0.0, and GC and STATUS of 1.1.0):
+ * the network config on stdin (bridge, isGateway, isDefaultGateway, ipMasq,
+ * mtu, ipam.subnet|ranges, gateway, routes, dataDir), CNI_CONTAINERID,
+ * CNI_NETNS, CNI_IFNAME in the environment; ADD, DEL, CHECK, VERSION, GC
+ * (keeps cni.dev/valid-attachments), STATUS. The result, or the spec's
+ * error {"cniVersion","code","msg"} with exit 1, goes to stdout. Leases
+ * belong to container ID + ifname, under ipam.dataDir or the state dir.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -50,6 +59,7 @@
 #include <linux/if.h>
 
 #include "applets.h"
+#include "cni.h"
 #include "ipam.h"
 #include "json.h"
 #include "netns.h"
@@ -748,6 +758,8 @@ static int ipam_list_cmd(struct ns_ctx *c, int argc, char **argv)
 			snprintf(owner, sizeof(owner), "sandbox:%s", ow->sandbox);
 		else if (ow->kind == IPAM_OWNER_PID)
 			snprintf(owner, sizeof(owner), "pid:%d", (int)ow->pid);
+		else if (ow->kind == IPAM_OWNER_CONTAINER)
+			snprintf(owner, sizeof(owner), "container:%s/%s", ow->sandbox, ow->ifname);
 		else
 			snprintf(owner, sizeof(owner), "unknown");
 		if (o.json) {
@@ -832,12 +844,70 @@ static const struct netsetup_cmd *find_cmd(int argc, char **argv)
 	return NULL;
 }
 
+/* CNI plugin mode: config on stdin, result or error on stdout. */
+static int cni_main(void)
+{
+	struct cni_env env = {
+		.command = getenv("CNI_COMMAND"), .container_id = getenv("CNI_CONTAINERID"),
+		.netns = getenv("CNI_NETNS"), .ifname = getenv("CNI_IFNAME"),
+		.args = getenv("CNI_ARGS"), .path = getenv("CNI_PATH"),
+	};
+	struct err e = { 0 };
+	struct jw w;
+	char *conf = NULL;
+	size_t len = 0, cap = 0;
+	int code = 0;
+
+	for (;;) {	/* stdin, up to 1 MiB */
+		if (len == cap) {
+			char *p = cap < (1u << 20) ? realloc(conf, cap = cap ? cap * 2 : 4096) : NULL;
+			if (!p) {
+				code = CNI_ERR_DECODE;
+				err_set(&e, EFBIG, "network config: more than 1 MiB or out of memory");
+				break;
+			}
+			conf = p;
+		}
+		ssize_t r = read(0, conf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			code = CNI_ERR_IO;
+			err_sys(&e, errno, "network config: read stdin");
+			break;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	jw_init(&w, true);
+	if (!code)
+		code = cni_exec(&env, conf ? conf : "", len, NULL, &w, &e);
+	if (code) {
+		jw_free(&w);
+		jw_init(&w, true);
+		cni_error(&w, conf, len, code, e.msg);
+	}
+	size_t n;
+	bool empty = w.len == 0;	/* DEL, STATUS, GC: no output */
+	const char *text = empty ? NULL : jw_done(&w, &n);
+	if (text)
+		fwrite(text, 1, n, stdout);
+	fflush(stdout);
+	jw_free(&w);
+	free(conf);
+	return code ? 1 : 0;
+}
+
 int netsetup_main(int argc, char **argv)
 {
 	struct ns_ctx c = { 0 };
-	char **args = calloc((size_t)argc + 1, sizeof(*args));
+	char **args;
 	int n = 0;
 
+	if (getenv("CNI_COMMAND"))
+		return cni_main();
+	args = calloc((size_t)argc + 1, sizeof(*args));
 	if (wants_help(argc, argv))
 		return usage(0);
 	if (!args)

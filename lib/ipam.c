@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "ipam.h"
+#include "rtnl.h"
 #include "util.h"
 
 #define LEASE_MAX 256		/* bytes of a lease file we read */
@@ -123,6 +124,21 @@ int ipam_parse_lease(const char *text, size_t len, struct ipam_owner *o)
 	int have_sb = 0, have_pid = 0;
 	const char *p = text, *end = text + len;
 
+	if (len > 10 && !memcmp(text, "container ", 10) && len <= LEASE_MAX &&
+	    text[len - 1] == '\n') {
+		const char *id = text + 10, *sp = memchr(id, ' ', len - 10);
+		size_t idn = sp ? (size_t)(sp - id) : 0, ifn = sp ? (size_t)(end - 1 - sp - 1) : 0;
+		if (!sp || idn == 0 || idn > IPAM_NAME_MAX || ifn == 0 || ifn >= sizeof(r.ifname))
+			return -EINVAL;
+		memcpy(r.sandbox, id, idn);
+		memcpy(r.ifname, sp + 1, ifn);
+		if (!valid_name(r.sandbox, IPAM_NAME_MAX) || !rtnl_valid_ifname(r.ifname))
+			return -EINVAL;
+		r.kind = IPAM_OWNER_CONTAINER;
+		*o = r;
+		return 0;
+	}
+
 	if (len == 0 || len > LEASE_MAX || memchr(text, 0, len))
 		return -EINVAL;
 	while (p < end) {
@@ -185,6 +201,11 @@ int ipam_format_lease(const struct ipam_owner *o, char *buf, size_t n)
 	if (o->boot[0] && (!valid_boot(o->boot) || o->pid <= 0))
 		return -EINVAL;
 	switch (o->kind) {
+	case IPAM_OWNER_CONTAINER:
+		if (!valid_name(o->sandbox, IPAM_NAME_MAX) || !rtnl_valid_ifname(o->ifname) || o->boot[0])
+			return -EINVAL;
+		k = snprintf(buf, n, "container %s %s\n", o->sandbox, o->ifname);
+		break;
 	case IPAM_OWNER_SANDBOX:
 		if (!valid_name(o->sandbox, IPAM_NAME_MAX))
 			return -EINVAL;
@@ -379,12 +400,14 @@ static int nd_open(const struct ipam_net *n, int create, struct netdir *d, struc
 		return err_set(e, ENAMETOOLONG, "ipam %s: path too long", n->name);
 
 	for (int tries = 0; tries < 100; tries++) {
-		if (create) {
+		/* the dir is there but for a network's first lease */
+		d->dir = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (d->dir < 0 && errno == ENOENT && create) {
 			int r = mkdir_p(d->path, 0700);
 			if (r < 0)
 				return err_sys(e, -r, "ipam %s: mkdir %s", n->name, d->path);
+			d->dir = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
-		d->dir = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (d->dir < 0) {
 			if (errno == ENOENT && !create)
 				return err_set(e, ENOENT, "ipam network %s does not exist", n->name);
@@ -502,7 +525,7 @@ static int owner_live(const char *root, const struct ipam_owner *o)
 	}
 	if (o->kind == IPAM_OWNER_PID)
 		return pid_is(o);
-	return 0;
+	return o->kind == IPAM_OWNER_CONTAINER;	/* until its DEL or GC */
 }
 
 static int owner_eq(const struct ipam_owner *a, const struct ipam_owner *b)
@@ -511,6 +534,8 @@ static int owner_eq(const struct ipam_owner *a, const struct ipam_owner *b)
 		return 0;
 	if (a->kind == IPAM_OWNER_SANDBOX)
 		return !strcmp(a->sandbox, b->sandbox);
+	if (a->kind == IPAM_OWNER_CONTAINER)
+		return !strcmp(a->sandbox, b->sandbox) && !strcmp(a->ifname, b->ifname);
 	return a->pid == b->pid && (a->start == b->start || !b->start);
 }
 
@@ -626,6 +651,8 @@ static const char *owner_str(const struct ipam_owner *o, char *buf, size_t n)
 		snprintf(buf, n, "sandbox %s", o->sandbox);
 	else if (o->kind == IPAM_OWNER_PID)
 		snprintf(buf, n, "pid %d", (int)o->pid);
+	else if (o->kind == IPAM_OWNER_CONTAINER)
+		snprintf(buf, n, "container %s %s", o->sandbox, o->ifname);
 	else
 		snprintf(buf, n, "nobody");
 	return buf;

@@ -25,11 +25,16 @@ struct ipam_subnet {
 	unsigned prefix;
 };
 
-enum ipam_owner_kind { IPAM_OWNER_NONE, IPAM_OWNER_SANDBOX, IPAM_OWNER_PID };
+/* A CONTAINER owner is a CNI attachment (container ID + ifname, as
+ * host-local keys its leases): alive until its DEL or a GC that does not
+ * list it; nothing on this host can tell otherwise. */
+enum ipam_owner_kind { IPAM_OWNER_NONE, IPAM_OWNER_SANDBOX, IPAM_OWNER_PID,
+		       IPAM_OWNER_CONTAINER };
 
 struct ipam_owner {
 	enum ipam_owner_kind kind;
-	char sandbox[IPAM_NAME_MAX + 1];	/* IPAM_OWNER_SANDBOX */
+	char sandbox[IPAM_NAME_MAX + 1];	/* SANDBOX: its id; CONTAINER: the container ID */
+	char ifname[16];			/* CONTAINER: the interface in the container */
 	pid_t pid;		/* the owner (PID) or the sandbox's creator; 0: none */
 	uint64_t start;		/* field 22 of /proc/PID/stat */
 	char boot[37];		/* boot id the pid lived in; "": not recorded */
@@ -62,7 +67,8 @@ int ipam_contains(const struct ipam_subnet *sn, uint32_t addr);
  * subnet has no host besides the gateway. cur may be any value (0 or an
  * address outside the subnet start at the first host). */
 uint32_t ipam_next(const struct ipam_subnet *sn, uint32_t gateway, uint32_t cur);
-/* Lease file text: "sandbox ID\n" and/or "pid PID START\n", with
+/* Lease file text: "container ID IFNAME\n" alone, or "sandbox ID\n"
+ * and/or "pid PID START\n", with
  * "boot BOOT_ID\n" after the pid (a pid and start time mean nothing in
  * another boot); strict, at most one of each line, nothing else. -EINVAL
  * on junk. */

@@ -52,7 +52,7 @@ static int parse_ipam(const struct json *j, int ipam, struct net_config *c, stru
 	if ((r = get_str(j, ipam, "type", buf, sizeof(buf), e)) < 0)
 		return r;
 	if (r && strcmp(buf, "host-local"))
-		return err_set(e, EINVAL, "network config: ipam.type '%s' is not supported (want host-local)", buf);
+		return err_set(e, EOPNOTSUPP, "network config: ipam.type '%s' is not supported (want host-local)", buf);
 	/* ranges: [[{subnet, gateway}]]: the first range of the first set. */
 	int ranges = json_get(j, ipam, "ranges");
 	int src = ipam;
@@ -76,17 +76,22 @@ static int parse_ipam(const struct json *j, int ipam, struct net_config *c, stru
 	if (!ipam_contains(&c->subnet, c->gateway))
 		return err_set(e, EINVAL, "network config: gateway is outside subnet");
 	if (json_get(j, src, "rangeStart") >= 0 || json_get(j, src, "rangeEnd") >= 0)
-		return err_set(e, EINVAL, "network config: ipam rangeStart/rangeEnd are not supported");
+		return err_set(e, EOPNOTSUPP, "network config: ipam rangeStart/rangeEnd are not supported");
 	int routes = json_get(j, ipam, "routes");
 	if (routes >= 0) {
 		c->default_route = false;
+		c->routes_given = true;
 		for (int i = 0, t; (t = json_at(j, routes, i)) >= 0; i++) {
 			int dst = json_get(j, t, "dst");
 			if (dst < 0 || json_str(j, dst, buf, sizeof(buf), e) < 0)
 				return err_set(e, EINVAL, "network config: ipam.routes[%d].dst: want a string", i);
 			if (strcmp(buf, "0.0.0.0/0"))
-				return err_set(e, EINVAL, "network config: route %s: only 0.0.0.0/0 is supported", buf);
+				return err_set(e, EOPNOTSUPP, "network config: route %s: only 0.0.0.0/0 is supported", buf);
 			c->default_route = true;
+			int gw = json_get(j, t, "gw");
+			if (gw >= 0 && (json_str(j, gw, buf, sizeof(buf), e) < 0 ||
+					ipam_parse_addr(buf, &c->route_gw, e) < 0))
+				return err_set(e, EINVAL, "network config: ipam.routes[%d].gw: want an address", i);
 		}
 	}
 	if ((r = get_str(j, ipam, "dataDir", c->data_dir, sizeof(c->data_dir), e)) < 0)
@@ -96,14 +101,17 @@ static int parse_ipam(const struct json *j, int ipam, struct net_config *c, stru
 	return 0;
 }
 
-int net_config_parse(const char *text, size_t len, struct net_config *c, struct err *e)
+static int parse(const char *text, size_t len, struct net_config *c, bool cni, struct err *e)
 {
 	struct json j;
 	char type[32] = "bridge";
 	int r;
 
-	*c = (struct net_config){ .name = "corral", .bridge = "corral0", .is_gateway = true,
-				  .ip_masq = true, .default_route = true };
+	if (cni)	/* the bridge plugin's defaults */
+		*c = (struct net_config){ .name = "", .bridge = "cni0", .skip_lo = true };
+	else
+		*c = (struct net_config){ .name = "corral", .bridge = "corral0", .is_gateway = true,
+					  .ip_masq = true, .default_route = true };
 	ipam_parse_cidr("10.89.0.0/16", &c->subnet, NULL);
 	c->gateway = c->subnet.net + 1;
 	if (json_parse(&j, text, len, e) < 0)
@@ -113,7 +121,7 @@ int net_config_parse(const char *text, size_t len, struct net_config *c, struct 
 	    !valid_name(c->name, NETCONF_NAME_MAX))
 		r = err_set(e, EINVAL, "network config: bad name '%s'", c->name);
 	if (r >= 0 && (r = get_str(&j, 0, "type", type, sizeof(type), e)) > 0 && strcmp(type, "bridge"))
-		r = err_set(e, EINVAL, "network config: type '%s' is not supported (want bridge)", type);
+		r = err_set(e, EOPNOTSUPP, "network config: type '%s' is not supported (want bridge)", type);
 	if (r >= 0 && (r = get_str(&j, 0, "bridge", c->bridge, sizeof(c->bridge), e)) > 0 &&
 	    !rtnl_valid_ifname(c->bridge))
 		r = err_set(e, EINVAL, "network config: bad bridge name '%s'", c->bridge);
@@ -121,6 +129,8 @@ int net_config_parse(const char *text, size_t len, struct net_config *c, struct 
 		r = get_bool(&j, 0, "isGateway", &c->is_gateway, e);
 	if (r >= 0)
 		r = get_bool(&j, 0, "ipMasq", &c->ip_masq, e);
+	if (r >= 0)
+		r = get_bool(&j, 0, "isDefaultGateway", &c->is_default_gw, e);
 	int t;
 	if (r >= 0 && (t = json_get(&j, 0, "mtu")) >= 0) {
 		uint64_t mtu;
@@ -130,8 +140,30 @@ int net_config_parse(const char *text, size_t len, struct net_config *c, struct 
 	}
 	if (r >= 0 && (t = json_get(&j, 0, "ipam")) >= 0)
 		r = parse_ipam(&j, t, c, e);
+	if (r >= 0 && cni && !c->name[0])
+		r = err_set(e, EINVAL, "network config: no name");
+	if (r >= 0 && cni && (t < 0 || json_get(&j, t, "type") < 0))
+		r = err_set(e, EINVAL, "network config: no ipam section of type host-local");
+	if (r >= 0 && cni && json_get(&j, t, "subnet") < 0 && json_get(&j, t, "ranges") < 0)
+		r = err_set(e, EINVAL, "network config: ipam: no subnet or ranges");
+	if (r >= 0 && cni && !c->routes_given)
+		c->default_route = false;
 	json_free(&j);
+	if (r >= 0 && c->route_gw && c->route_gw != c->gateway)
+		r = err_set(e, EOPNOTSUPP, "network config: a default route via another gateway than ipam's is not supported");
+	if (r >= 0 && c->is_default_gw)
+		c->is_gateway = c->default_route = true;
 	return r < 0 ? r : 0;
+}
+
+int net_config_parse(const char *text, size_t len, struct net_config *c, struct err *e)
+{
+	return parse(text, len, c, false, e);
+}
+
+int net_config_parse_cni(const char *text, size_t len, struct net_config *c, struct err *e)
+{
+	return parse(text, len, c, true, e);
 }
 
 int net_config_load(struct net_config *c, struct err *e)
@@ -164,10 +196,23 @@ int net_host_setup(const struct net_config *c, const char *root, struct err *e)
 	if ((r = nl_open(&nl, NETLINK_ROUTE, e)) < 0)
 		return r;
 	r = rtnl_bridge_add(&nl, c->bridge, e);
-	if (r == -EEXIST)	/* made by an earlier or a racing run */
+	if (r == 0) {
+		/* A fixed random MAC (locally administered, unicast): the
+		 * bridge's own would follow its ports as they come and go. */
+		unsigned char mac[6];
+		if (getrandom(mac, sizeof(mac), 0) != sizeof(mac))
+			r = err_sys(e, errno, "getrandom");
+		mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02);
+		if (r == 0)
+			r = rtnl_link_set_hwaddr(&nl, c->bridge, mac, e);
+	} else if (r == -EEXIST) {	/* made by an earlier or a racing run */
 		r = 0;
-	if (!r && c->mtu)
-		r = rtnl_link_set_mtu(&nl, c->bridge, c->mtu, e);
+	}
+	/* An MTU set by hand stops the bridge from recomputing it over all
+	 * its ports on every port added (br_mtu_auto_adjust): its ports all
+	 * get c->mtu anyway. */
+	if (!r)
+		r = rtnl_link_set_mtu(&nl, c->bridge, c->mtu ? c->mtu : 1500, e);
 	if (!r && c->is_gateway) {
 		prefix_of(c->gateway, c->subnet.prefix, &gw);
 		r = rtnl_addr_add(&nl, c->bridge, &gw, e);
@@ -200,18 +245,19 @@ static int configure_inner(const struct net_config *c, int netns_fd, const char 
 	int r = nl_open_in(&nl, NETLINK_ROUTE, netns_fd, e);
 	if (r < 0)
 		return r;
+	/* ifname was made with its MTU; it cannot be made up (veth_open
+	 * refuses while the pair is half-made) */
 	prefix_of(addr, c->subnet.prefix, &a);
 	r = rtnl_addr_add(&nl, ifname, &a, e);
-	if (!r && c->mtu)
-		r = rtnl_link_set_mtu(&nl, ifname, c->mtu, e);
 	if (!r)
 		r = rtnl_link_set_up(&nl, ifname, true, e);
-	if (!r)
+	if (!r && !c->skip_lo)
 		r = rtnl_link_up(&nl, 1, e);
 	if (!r && c->default_route) {
+		/* the gateway is on ifname's subnet: the kernel finds the device */
 		prefix_of(0, 0, &dflt);
 		prefix_of(c->gateway, 32, &gw);
-		r = rtnl_route_add(&nl, &dflt, &gw, ifname, e);
+		r = rtnl_route_add(&nl, &dflt, &gw, NULL, e);
 	}
 	nl_close(&nl);
 	return r;
@@ -231,7 +277,11 @@ int net_attach(const struct net_config *c, const char *root, int netns_fd,
 		return r;
 	if ((r = nl_open(&nl, NETLINK_ROUTE, e)) < 0)
 		goto release;
-	/* A random name; a clash (EEXIST) just draws again. */
+	int master;
+	if ((r = rtnl_link_index(&nl, c->bridge, &master, e)) < 0)
+		goto close;
+	/* A random name; a clash (EEXIST) just draws again. The host end is
+	 * made on the bridge and up in one message. */
 	for (int tries = 0; tries < 8; tries++) {
 		uint32_t rnd;
 		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
@@ -239,20 +289,15 @@ int net_attach(const struct net_config *c, const char *root, int netns_fd,
 			break;
 		}
 		snprintf(a->host_if, sizeof(a->host_if), "cr-%08x", rnd);
-		r = rtnl_veth_add(&nl, a->host_if, ifname, netns_fd, e);
+		struct rtnl_veth v = { .name = a->host_if, .peer = ifname, .peer_netns_fd = netns_fd,
+				       .master = master, .mtu = c->mtu, .up = true };
+		r = rtnl_veth_create(&nl, &v, e);
 		if (r != -EEXIST)
 			break;
 	}
 	if (r < 0)
 		goto close;
-	if (c->mtu)
-		r = rtnl_link_set_mtu(&nl, a->host_if, c->mtu, e);
-	if (!r)
-		r = rtnl_link_set_master(&nl, a->host_if, c->bridge, e);
-	if (!r)
-		r = rtnl_link_set_up(&nl, a->host_if, true, e);
-	if (!r)
-		r = configure_inner(c, netns_fd, ifname, a->addr, e);
+	r = configure_inner(c, netns_fd, ifname, a->addr, e);
 	if (r < 0) {
 		struct err ignored;
 		rtnl_link_del(&nl, a->host_if, &ignored);

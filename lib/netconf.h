@@ -24,14 +24,23 @@ struct net_config {
 	bool is_gateway;		/* the bridge holds the gateway address */
 	bool ip_masq;			/* masquerade traffic leaving the subnet */
 	bool default_route;		/* a route 0.0.0.0/0 via the gateway */
+	bool routes_given;		/* ipam.routes was there (CNI: no route unless listed) */
+	bool is_default_gw;		/* isDefaultGateway */
+	bool skip_lo;			/* leave lo alone (CNI: the loopback plugin's) */
+	uint32_t route_gw;		/* the gw of the listed default route, 0: none given */
 	char data_dir[256];		/* ipam.dataDir, "" for the state root */
 };
 
 /* Parses a CNI bridge config (cniVersion, name, type "bridge", bridge,
  * isGateway, ipMasq, mtu, ipam {type "host-local", subnet | ranges,
  * gateway, rangeStart, rangeEnd, routes, dataDir}). Missing fields take
- * corral's defaults; wrong ones are errors naming the field. */
+ * corral's defaults; wrong ones are errors naming the field: -EINVAL,
+ * or -EOPNOTSUPP for a value corral does not implement. */
 int net_config_parse(const char *json, size_t len, struct net_config *c, struct err *e);
+/* The same with the bridge plugin's defaults, for CNI: bridge cni0, no
+ * gateway address, no masquerade, no route unless ipam.routes lists it
+ * or isDefaultGateway; name and ipam (type, subnet) are required. */
+int net_config_parse_cni(const char *json, size_t len, struct net_config *c, struct err *e);
 /* NETCONF_FILE when it exists, else the built-in configs/network.json. */
 int net_config_load(struct net_config *c, struct err *e);
 

@@ -22,13 +22,16 @@ bool netns_valid_name(const char *name)
 }
 
 /* The iproute2 dance: make /run/netns a shared mount point so that netns
- * mounts propagate into mount namespaces made later (ip netns exec). */
+ * mounts propagate into mount namespaces made later (ip netns exec).
+ * Unlike iproute2, not recursively: the netns mounts made under a shared
+ * mount are shared already, and MS_REC walks every one of them on every
+ * add (a cost that grows with the number of netns). */
 static int shared_run_dir(struct err *e)
 {
 	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
 		return err_sys(e, errno, "mkdir %s", NETNS_RUN_DIR);
 	for (int tried_bind = 0;; tried_bind = 1) {
-		if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
+		if (mount("", NETNS_RUN_DIR, "none", MS_SHARED, NULL) == 0)
 			return 0;
 		if (errno != EINVAL || tried_bind)
 			return err_sys(e, errno, "make %s a shared mount", NETNS_RUN_DIR);

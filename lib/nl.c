@@ -18,9 +18,13 @@
 
 /* ---- socket ---- */
 
-/* One receive buffer is kept for the next socket: a freed 64 KiB block
- * goes back to the kernel, and unmapping costs a TLB flush each time. */
-static unsigned char *spare_rbuf;
+/* One spare receive buffer and one spare message buffer per thread: a
+ * sandbox's network takes a few sockets and a dozen messages, and musl
+ * hands every freed block of these sizes back to the kernel (munmap, a
+ * TLB flush each) only to map it again for the next one. */
+static __thread unsigned char *spare_rbuf[2];	/* a socket here and one in a netns */
+static __thread unsigned char *spare_msg;
+static __thread size_t spare_msg_cap;
 
 int nl_open(struct nl *nl, int protocol, struct err *e)
 {
@@ -32,8 +36,12 @@ int nl_open(struct nl *nl, int protocol, struct err *e)
 	memset(nl, 0, sizeof(*nl));
 	nl->fd = -1;
 	nl->protocol = protocol;
-	nl->rbuf = spare_rbuf ? spare_rbuf : malloc(NL_RCVBUF);
-	spare_rbuf = NULL;
+	for (int i = 0; i < 2 && !nl->rbuf; i++) {
+		nl->rbuf = spare_rbuf[i];
+		spare_rbuf[i] = NULL;
+	}
+	if (!nl->rbuf)
+		nl->rbuf = malloc(NL_RCVBUF);
 	if (!nl->rbuf)
 		return err_set(e, ENOMEM, "netlink: out of memory");
 	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
@@ -86,10 +94,12 @@ void nl_close(struct nl *nl)
 	if (nl->fd >= 0)
 		close(nl->fd);
 	nl->fd = -1;
-	if (!spare_rbuf)
-		spare_rbuf = nl->rbuf;
-	else
-		free(nl->rbuf);
+	for (int i = 0; i < 2 && nl->rbuf; i++)
+		if (!spare_rbuf[i]) {
+			spare_rbuf[i] = nl->rbuf;
+			nl->rbuf = NULL;
+		}
+	free(nl->rbuf);
 	nl->rbuf = NULL;
 }
 
@@ -102,7 +112,13 @@ void nlm_init(struct nlmsg *m)
 
 void nlm_free(struct nlmsg *m)
 {
-	free(m->buf);
+	if (m->buf && (!spare_msg || m->cap > spare_msg_cap)) {
+		free(spare_msg);
+		spare_msg = m->buf;
+		spare_msg_cap = m->cap;
+	} else {
+		free(m->buf);
+	}
 	nlm_init(m);
 }
 
@@ -121,6 +137,11 @@ static void *grow(struct nlmsg *m, size_t n)
 	if (n > (64u << 20) || m->len + n > (64u << 20)) {
 		m->err = -EMSGSIZE;
 		return NULL;
+	}
+	if (!m->buf && spare_msg) {
+		m->buf = spare_msg;
+		m->cap = spare_msg_cap;
+		spare_msg = NULL;
 	}
 	if (m->len + n > m->cap) {
 		size_t cap = m->cap ? m->cap : 512;

@@ -157,6 +157,48 @@ int rtnl_veth_add(struct nl *nl, const char *name, const char *peer,
 	return link_create(nl, "veth", name, peer, peer_netns_fd, e);
 }
 
+int rtnl_veth_create(struct nl *nl, const struct rtnl_veth *v, struct err *e)
+{
+	int r = check_dev(v->name, e);
+	if (r == 0)
+		r = check_dev(v->peer, e);
+	if (r < 0)
+		return r;
+
+	struct nlmsg m;
+	nlm_init(&m);
+	struct ifinfomsg *ifi = link_req(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, v->name);
+	if (ifi && v->up)
+		ifi->ifi_flags = ifi->ifi_change = IFF_UP;
+	if (v->master > 0)
+		nlm_attr_u32(&m, IFLA_MASTER, (uint32_t)v->master);
+	if (v->mtu)
+		nlm_attr_u32(&m, IFLA_MTU, v->mtu);
+	/* One queue each way, said up front: a veth made with one per CPU
+	 * and cut down to one afterwards waits for an RCU grace period per
+	 * end (veth_init_queues -> netif_set_real_num_tx_queues). */
+	nlm_attr_u32(&m, IFLA_NUM_TX_QUEUES, 1);
+	nlm_attr_u32(&m, IFLA_NUM_RX_QUEUES, 1);
+	size_t info = nlm_nest_begin(&m, IFLA_LINKINFO);
+	nlm_attr_str(&m, IFLA_INFO_KIND, "veth");
+	size_t data = nlm_nest_begin(&m, IFLA_INFO_DATA);
+	size_t pn = nlm_nest_begin(&m, VETH_INFO_PEER);
+	struct ifinfomsg *pi = nlm_put(&m, NULL, sizeof(*pi));
+	if (pi)
+		pi->ifi_family = AF_UNSPEC;
+	nlm_attr_str(&m, IFLA_IFNAME, v->peer);
+	if (v->mtu)
+		nlm_attr_u32(&m, IFLA_MTU, v->mtu);
+	nlm_attr_u32(&m, IFLA_NUM_TX_QUEUES, 1);
+	nlm_attr_u32(&m, IFLA_NUM_RX_QUEUES, 1);
+	if (v->peer_netns_fd >= 0)
+		nlm_attr_u32(&m, IFLA_NET_NS_FD, (uint32_t)v->peer_netns_fd);
+	nlm_nest_end(&m, pn);
+	nlm_nest_end(&m, data);
+	nlm_nest_end(&m, info);
+	return send_free(nl, &m, NULL, NULL, e, "veth", v->name);
+}
+
 /* One attribute set on an existing link found by name. */
 static int link_set_attr(struct nl *nl, const char *dev, uint16_t type,
 			 const void *data, size_t len, struct err *e)
@@ -181,6 +223,12 @@ int rtnl_link_set_master(struct nl *nl, const char *dev, const char *master, str
 	}
 	uint32_t v = (uint32_t)idx;
 	return link_set_attr(nl, dev, IFLA_MASTER, &v, sizeof(v), e);
+}
+
+int rtnl_link_set_hwaddr(struct nl *nl, const char *dev, const unsigned char mac[6],
+			 struct err *e)
+{
+	return link_set_attr(nl, dev, IFLA_ADDRESS, mac, 6, e);
 }
 
 int rtnl_link_set_mtu(struct nl *nl, const char *dev, unsigned mtu, struct err *e)
@@ -246,6 +294,10 @@ static int list_cb(const struct nlmsghdr *h, void *arg, struct err *e)
 		l.master = (int)v;
 	if (nl_attr_get_u32(tb[IFLA_MTU], &v) == 0)
 		l.mtu = v;
+	if (tb[IFLA_ADDRESS] && nl_attr_len(tb[IFLA_ADDRESS]) == sizeof(l.hwaddr)) {
+		memcpy(l.hwaddr, nl_attr_data(tb[IFLA_ADDRESS]), sizeof(l.hwaddr));
+		l.hwaddr_len = sizeof(l.hwaddr);
+	}
 	if (tb[IFLA_LINKINFO] && nl_attr_nested(tb[IFLA_LINKINFO], li, IFLA_INFO_MAX) == 0 &&
 	    (s = nl_attr_get_str(li[IFLA_INFO_KIND])))
 		snprintf(l.kind, sizeof(l.kind), "%s", s);
@@ -368,7 +420,101 @@ int rtnl_addr_del(struct nl *nl, const char *dev, const struct rtnl_prefix *a, s
 	return addr_req(nl, RTM_DELADDR, 0, dev, a, e);
 }
 
+struct addr_list_ctx {
+	int (*fn)(int ifindex, const struct rtnl_prefix *a, void *arg);
+	void *arg;
+};
+
+static int addr_list_cb(const struct nlmsghdr *h, void *arg, struct err *e)
+{
+	struct addr_list_ctx *c = arg;
+	const struct ifaddrmsg *ifa = nl_msg_data(h, sizeof(*ifa));
+	const struct nlattr *tb[IFA_MAX + 1];
+	struct rtnl_prefix p = { 0 };
+
+	(void)e;
+	if (h->nlmsg_type != RTM_NEWADDR || !ifa)
+		return 0;
+	nl_msg_attrs(h, sizeof(*ifa), tb, IFA_MAX);
+	const struct nlattr *a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	size_t alen = ifa->ifa_family == AF_INET ? 4 : ifa->ifa_family == AF_INET6 ? 16 : 0;
+	if (!a || !alen || nl_attr_len(a) != alen)
+		return 0;
+	p.family = ifa->ifa_family;
+	p.len = ifa->ifa_prefixlen;
+	memcpy(p.addr, nl_attr_data(a), alen);
+	return c->fn((int)ifa->ifa_index, &p, c->arg);
+}
+
+int rtnl_addr_list(struct nl *nl, int family,
+		   int (*fn)(int ifindex, const struct rtnl_prefix *a, void *arg), void *arg,
+		   struct err *e)
+{
+	struct addr_list_ctx c = { fn, arg };
+	struct nlmsg m;
+	nlm_init(&m);
+	nlm_begin(&m, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
+	struct ifaddrmsg *ifa = nlm_put(&m, NULL, sizeof(*ifa));
+	if (ifa)
+		ifa->ifa_family = (uint8_t)family;
+	return send_free(nl, &m, addr_list_cb, &c, e, "addresses", "dump");
+}
+
 /* ---- routes ---- */
+
+struct route_list_ctx {
+	int (*fn)(const struct rtnl_route *r, void *arg);
+	void *arg;
+};
+
+static int route_list_cb(const struct nlmsghdr *h, void *arg, struct err *e)
+{
+	struct route_list_ctx *c = arg;
+	const struct rtmsg *rt = nl_msg_data(h, sizeof(*rt));
+	const struct nlattr *tb[RTA_MAX + 1];
+	struct rtnl_route r;
+	uint32_t v;
+
+	(void)e;
+	if (h->nlmsg_type != RTM_NEWROUTE || !rt || rt->rtm_type != RTN_UNICAST)
+		return 0;
+	nl_msg_attrs(h, sizeof(*rt), tb, RTA_MAX);
+	uint32_t table = rt->rtm_table;
+	if (nl_attr_get_u32(tb[RTA_TABLE], &v) == 0)
+		table = v;
+	size_t alen = rt->rtm_family == AF_INET ? 4 : rt->rtm_family == AF_INET6 ? 16 : 0;
+	if (table != RT_TABLE_MAIN || !alen || rt->rtm_dst_len > alen * 8)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.dst.family = rt->rtm_family;
+	r.dst.len = rt->rtm_dst_len;
+	if (tb[RTA_DST]) {
+		if (nl_attr_len(tb[RTA_DST]) != alen)
+			return 0;
+		memcpy(r.dst.addr, nl_attr_data(tb[RTA_DST]), alen);
+	}
+	if (tb[RTA_GATEWAY] && nl_attr_len(tb[RTA_GATEWAY]) == alen) {
+		r.gw.family = rt->rtm_family;
+		r.gw.len = (int)alen * 8;
+		memcpy(r.gw.addr, nl_attr_data(tb[RTA_GATEWAY]), alen);
+	}
+	if (nl_attr_get_u32(tb[RTA_OIF], &v) == 0)
+		r.oif = (int)v;
+	return c->fn(&r, c->arg);
+}
+
+int rtnl_route_list(struct nl *nl, int family,
+		    int (*fn)(const struct rtnl_route *r, void *arg), void *arg, struct err *e)
+{
+	struct route_list_ctx c = { fn, arg };
+	struct nlmsg m;
+	nlm_init(&m);
+	nlm_begin(&m, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);
+	struct rtmsg *rt = nlm_put(&m, NULL, sizeof(*rt));
+	if (rt)
+		rt->rtm_family = (uint8_t)family;
+	return send_free(nl, &m, route_list_cb, &c, e, "routes", "dump");
+}
 
 static int route_req(struct nl *nl, uint16_t type, uint16_t flags,
 		     const struct rtnl_prefix *dst, const struct rtnl_prefix *gw,

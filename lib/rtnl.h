@@ -27,8 +27,22 @@ int rtnl_bridge_add(struct nl *nl, const char *name, struct err *e);
  * kernel makes both ends or neither. */
 int rtnl_veth_add(struct nl *nl, const char *name, const char *peer,
 		  int peer_netns_fd, struct err *e);
+/* The same in one message, with the settings a sandbox's veth gets. */
+struct rtnl_veth {
+	const char *name, *peer;
+	int peer_netns_fd;	/* -1: the socket's netns */
+	int master;		/* ifindex of name's master, 0: none */
+	unsigned mtu;		/* both ends; 0: the kernel's default */
+	bool up;		/* name only: the kernel cannot open the peer before
+				 * the pair is complete (veth_open: ENOTCONN) */
+};
+int rtnl_veth_create(struct nl *nl, const struct rtnl_veth *v, struct err *e);
 /* master NULL (or "") releases dev from its master. */
 int rtnl_link_set_master(struct nl *nl, const char *dev, const char *master, struct err *e);
+/* An Ethernet address; a bridge given one keeps it instead of taking
+ * the lowest of its ports' as they come and go. */
+int rtnl_link_set_hwaddr(struct nl *nl, const char *dev, const unsigned char mac[6],
+			 struct err *e);
 int rtnl_link_set_mtu(struct nl *nl, const char *dev, unsigned mtu, struct err *e);
 int rtnl_link_set_name(struct nl *nl, const char *dev, const char *newname, struct err *e);
 /* Moves dev into the netns of netns_fd. */
@@ -42,6 +56,8 @@ struct rtnl_link {
 	unsigned mtu;
 	char name[RTNL_IFNAMSIZ];
 	char kind[32];		/* "veth", "bridge"... "" for none */
+	unsigned char hwaddr[6];	/* IFLA_ADDRESS, when hwaddr_len is 6 */
+	unsigned hwaddr_len;
 };
 /* Calls fn for every link of the socket's netns; a negative return from
  * fn stops the walk and is returned. */
@@ -65,6 +81,11 @@ const char *rtnl_prefix_str(const struct rtnl_prefix *p, char *buf, size_t n);
  * skip duplicate address detection so they are usable at once. */
 int rtnl_addr_add(struct nl *nl, const char *dev, const struct rtnl_prefix *a, struct err *e);
 int rtnl_addr_del(struct nl *nl, const char *dev, const struct rtnl_prefix *a, struct err *e);
+/* Calls fn(ifindex, address) for every address of family (AF_INET,
+ * AF_INET6 or AF_UNSPEC for both) in the socket's netns. */
+int rtnl_addr_list(struct nl *nl, int family,
+		   int (*fn)(int ifindex, const struct rtnl_prefix *a, void *arg), void *arg,
+		   struct err *e);
 
 /* A route to dst (len 0: default) in the main table, via gw (NULL: none,
  * then dev is required and the route is on-link) and/or out of dev (NULL:
@@ -73,5 +94,14 @@ int rtnl_route_add(struct nl *nl, const struct rtnl_prefix *dst,
 		   const struct rtnl_prefix *gw, const char *dev, struct err *e);
 int rtnl_route_del(struct nl *nl, const struct rtnl_prefix *dst,
 		   const struct rtnl_prefix *gw, const char *dev, struct err *e);
+
+struct rtnl_route {
+	struct rtnl_prefix dst;	/* len 0: default */
+	struct rtnl_prefix gw;	/* family 0: no gateway */
+	int oif;		/* 0: none */
+};
+/* Calls fn for every unicast route of family in the main table. */
+int rtnl_route_list(struct nl *nl, int family,
+		    int (*fn)(const struct rtnl_route *r, void *arg), void *arg, struct err *e);
 
 #endif

@@ -1,11 +1,15 @@
-/* netbench - one sandbox network set up and torn down, N times, through
- * lib/ (what `netsetup` does, without the exec per command).
+/* netbench - one sandbox network set up and torn down, N times, the way
+ * corral makes one (lib/netconf net_attach: IPAM lease, veth, address,
+ * routes), without the exec per command.
  *
  * usage: netbench [-s|-k] [N]     (N defaults to 100)
+ *        netbench -1 N            one round named N, in the caller's netns
+ *                                 (which must have bridge crb0 and /run)
  *
- * A round: a named netns, a veth whose peer is made inside it as eth0, the
- * host end on bridge crb0 and up, lo and eth0 up, an address on eth0 and a
- * default route; then teardown. Default teardown drops the netns, which
+ * A round: a named netns, an address leased from IPAM (network "bench",
+ * 10.88.0.0/16), a veth whose peer is made inside it as eth0, the host end
+ * on bridge crb0 and up, lo and eth0 up, the address on eth0 and a default
+ * route; then teardown: the lease released. Default teardown drops the netns, which
  * takes the veth with it and makes nobody wait on an RCU grace period;
  * -s deletes the link synchronously first. -k keeps all N networks up
  * (scale: the median set-up time of the last 20 against the first 20),
@@ -24,6 +28,8 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 
+#include "ipam.h"
+#include "netconf.h"
 #include "netns.h"
 #include "nl.h"
 #include "rtnl.h"
@@ -32,6 +38,13 @@ static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -45,36 +58,37 @@ static double cpu(void)
 
 enum mode { DROP, SYNC, KEEP };
 
-static int round_trip(struct nl *nl, int i, enum mode mode, struct err *e)
+static struct net_config cfg;
+static struct ipam_owner owner;
+static struct net_attachment *kept;
+
+static int bench_init(struct err *e)
 {
-	char ns[32], host[RTNL_IFNAMSIZ];
-	struct rtnl_prefix addr, gw, def;
-	struct nl in;
+	cfg = (struct net_config){ .name = "bench", .bridge = "crb0", .is_gateway = true,
+				   .default_route = true };
+	ipam_parse_cidr("10.88.0.0/16", &cfg.subnet, NULL);
+	cfg.gateway = cfg.subnet.net + 1;
+	return ipam_owner_pid(getpid(), &owner, e);
+}
+
+static int round_trip(int i, enum mode mode, struct err *e)
+{
+	char ns[32];
+	struct net_attachment a;
 	int r, fd;
 
 	snprintf(ns, sizeof(ns), "bench-%d", i);
-	snprintf(host, sizeof(host), "cr-%d", i);
-	rtnl_parse_prefix("10.88.1.2/16", &addr, true, false, NULL);
-	rtnl_parse_prefix("10.88.0.1", &gw, false, false, NULL);
-	rtnl_parse_prefix("default", &def, false, true, NULL);
-
 	if ((r = netns_add(ns, e)) < 0 || (fd = netns_open(ns, e)) < 0)
 		return r < 0 ? r : fd;
-	if ((r = rtnl_veth_add(nl, host, "eth0", fd, e)) == 0 &&
-	    (r = rtnl_link_set_master(nl, host, "crb0", e)) == 0 &&
-	    (r = rtnl_link_set_up(nl, host, true, e)) == 0 &&
-	    (r = nl_open_in(&in, NETLINK_ROUTE, fd, e)) == 0) {
-		if ((r = rtnl_link_up(&in, 1, e)) == 0 &&
-		    (r = rtnl_addr_add(&in, "eth0", &addr, e)) == 0 &&
-		    (r = rtnl_link_set_up(&in, "eth0", true, e)) == 0)
-			r = rtnl_route_add(&in, &def, &gw, NULL, e);
-		nl_close(&in);
-	}
+	r = net_attach(&cfg, NULL, fd, "eth0", &owner, 0, &a, e);
 	close(fd);
-	if (mode == KEEP)
+	if (mode == KEEP) {
+		if (r == 0)
+			kept[i] = a;
 		return r;
-	if (mode == SYNC && r == 0)
-		r = rtnl_link_del(nl, host, e);
+	}
+	if (r == 0)
+		r = net_detach(&cfg, NULL, &a, mode == SYNC, e);
 	int d = netns_del(ns, e);
 	return r < 0 ? r : d;
 }
@@ -98,28 +112,42 @@ static int count_links(const struct rtnl_link *l, void *arg)
 	return 0;
 }
 
+static int count_ns(const char *name, void *arg)
+{
+	(void)name;
+	(*(int *)arg)++;
+	return 0;
+}
+
 /* Sets up n networks and keeps them; then drops them all. */
 static int scale(struct nl *nl, int n, struct err *e)
 {
 	double *t = calloc((size_t)n, sizeof(*t));
-	if (!t || n < 40) {
+	kept = calloc((size_t)n, sizeof(*kept));
+	if (!t || !kept || n < 40) {
 		fprintf(stderr, "netbench: -k needs N >= 40\n");
 		return 125;
 	}
+	double *ct = calloc((size_t)n, sizeof(*ct));
+	if (!ct)
+		return 125;
 	for (int i = 0; i < n; i++) {
-		double t0 = now();
-		if (round_trip(nl, i, KEEP, e) < 0) {
+		double t0 = now(), c0 = thread_cpu();
+		if (round_trip(i, KEEP, e) < 0) {
 			fprintf(stderr, "netbench: network %d: %s\n", i, e->msg);
 			return 125;
 		}
 		t[i] = now() - t0;
+		ct[i] = thread_cpu() - c0;
 	}
 	double first = median(t, 20), last = median(t + n - 20, 20);
+	double cfirst = median(ct, 20), clast = median(ct + n - 20, 20);
+	free(ct);
 	double d0 = now();
 	for (int i = 0; i < n; i++) {
 		char ns[32];
 		snprintf(ns, sizeof(ns), "bench-%d", i);
-		if (netns_del(ns, e) < 0) {
+		if (net_detach(&cfg, NULL, &kept[i], false, e) < 0 || netns_del(ns, e) < 0) {
 			fprintf(stderr, "netbench: %s\n", e->msg);
 			return 125;
 		}
@@ -135,11 +163,23 @@ static int scale(struct nl *nl, int n, struct err *e)
 			break;
 		usleep(50000);
 	}
+	struct ipam_net in = { .name = cfg.name, .subnet = cfg.subnet, .gateway = cfg.gateway };
+	struct ipam_lease *v = NULL;
+	size_t leases = 0;
+	if (ipam_list(&in, &v, &leases, e) < 0 && e->code != ENOENT)
+		return 125;
+	free(v);
+	int nsleft = 0;
+	if (netns_list(count_ns, &nsleft, e) < 0)
+		return 125;
 	printf("netbench: %d networks kept: median set-up %.3f ms (first 20), %.3f ms (last 20), "
-	       "ratio %.2f; dropped all in %.1f ms; %d links left besides lo and crb0\n",
-	       n, first * 1e3, last * 1e3, last / first, d * 1e3, links - 2);
+	       "ratio %.2f (target <= 1.3: %s); cpu %.3f ms, %.3f ms, ratio %.2f; dropped all in %.1f ms; left: %d links besides lo "
+	       "and crb0, %zu leases, %d netns\n",
+	       n, first * 1e3, last * 1e3, last / first, last / first <= 1.3 ? "met" : "missed",
+	       cfirst * 1e3, clast * 1e3, clast / cfirst, d * 1e3, links - 2, leases, nsleft);
 	free(t);
-	return links == 2 ? 0 : 1;
+	free(kept);
+	return links == 2 && leases == 0 && nsleft == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -148,7 +188,14 @@ int main(int argc, char **argv)
 	int n = 100;
 	struct err e = { 0 };
 	struct nl nl;
-	struct rtnl_prefix br;
+
+	if (argc == 3 && !strcmp(argv[1], "-1")) {	/* one round, here */
+		if (bench_init(&e) < 0 || round_trip(atoi(argv[2]), DROP, &e) < 0) {
+			fprintf(stderr, "netbench: %s\n", e.msg);
+			return 1;
+		}
+		return 0;
+	}
 
 	if (argc > 1 && (!strcmp(argv[1], "-s") || !strcmp(argv[1], "-k"))) {
 		mode = argv[1][1] == 's' ? SYNC : KEEP;
@@ -162,10 +209,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "netbench: needs root and N > 0: %s\n", strerror(errno));
 		return 125;
 	}
-	rtnl_parse_prefix("10.88.0.1/16", &br, true, false, NULL);
-	if (nl_open(&nl, NETLINK_ROUTE, &e) < 0 || rtnl_link_up(&nl, 1, &e) < 0 ||
-	    rtnl_bridge_add(&nl, "crb0", &e) < 0 || rtnl_addr_add(&nl, "crb0", &br, &e) < 0 ||
-	    rtnl_link_set_up(&nl, "crb0", true, &e) < 0) {
+	/* crb0 as corral makes a network's bridge */
+	if (bench_init(&e) < 0 || nl_open(&nl, NETLINK_ROUTE, &e) < 0 ||
+	    rtnl_link_up(&nl, 1, &e) < 0 || net_host_setup(&cfg, NULL, &e) < 0) {
 		fprintf(stderr, "netbench: %s\n", e.msg);
 		return 125;
 	}
@@ -173,7 +219,7 @@ int main(int argc, char **argv)
 		return scale(&nl, n, &e);
 	double w0 = now(), c0 = cpu();
 	for (int i = 0; i < n; i++) {
-		if (round_trip(&nl, i, mode, &e) < 0) {
+		if (round_trip(i, mode, &e) < 0) {
 			fprintf(stderr, "netbench: round %d: %s\n", i, e.msg);
 			return 125;
 		}
