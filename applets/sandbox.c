@@ -437,6 +437,10 @@ static int start_pause(const char *root, struct sandbox_state *s, int netfd,
 		buf[n] = 0;
 		return err_set(e, EIO, "sandbox %s: pause: %s", s->id, buf);
 	}
+	struct err ig;
+	if (cg && cgroup_oom_killed(cg, &ig) == 1)
+		return err_set(e, ENOMEM, "sandbox %s: the memory limit (--memory) is too small for pause",
+			       s->id);
 	return err_set(e, EIO, "sandbox %s: pause exited before it was ready (status %d)",
 		       s->id, proc_exit_code(st));
 }

@@ -85,7 +85,9 @@ int ns_mode_parse(const char *s, enum ns_mode *m)
 
 int state_pid_alive(pid_t pid, unsigned long long start)
 {
-	return pid > 0 && start && proc_start_time(pid) == start;
+	uint64_t now;
+	/* a zombie is gone too: it holds no namespace and runs nothing */
+	return pid > 0 && start && ipam_pid_start(pid, &now) == 0 && now == start;
 }
 
 /* Format and parse. */
