@@ -27,7 +27,7 @@ snapshot() {
 	echo "leases: $(leases)"
 	echo "nft: $(nft list ruleset 2>/dev/null | md5sum)"
 	echo "cgroups: $(cgroups)"
-	echo "mounts: $(grep -c ' /run/netns' /proc/self/mountinfo)"
+	echo "mounts: $(grep -c ' /run/netns/cr-[0-9a-f]\{8\} ' /proc/self/mountinfo || :)"
 	echo "dirs: $(dirs)"
 	echo "pauses: $(pauses)"
 }
@@ -271,7 +271,7 @@ twenty_parallel_creates() {
 # the host back to the base each time.
 kill_during_create_and_rm() {
 	for round in $(seq 50); do
-		d=$(awk -v s=$round 'BEGIN { srand(s); printf "0.%03d", int(rand() * 25) }')
+		d=$(awk -v s=$round 'BEGIN { srand(s); printf "0.%03d", int(rand() * 50) }')
 		$CORRAL sandbox create --memory 32m > /dev/null 2>&1 &
 		p=$!; sleep $d; kill -9 $p 2>/dev/null || :; wait $p 2>/dev/null || :
 		$SB gc > /dev/null
