@@ -17,7 +17,7 @@
 #include "state.h"
 #include "util.h"
 
-#define STATE_MAX (64u << 10)
+#define STATE_MAX (16u << 10)
 
 int sandbox_id_valid(const char *s)
 {
@@ -379,17 +379,38 @@ int state_write_at(const char *dir, const char *file, const char *data, size_t l
 int sandbox_state_read(const char *root, const char *id, struct sandbox_state *s,
 		       struct err *e)
 {
-	char path[PATH_MAX], *text;
-	size_t len;
+	/* A fixed buffer: ls reads hundreds of these, and a large malloc
+	 * per file costs an mmap and a munmap. */
+	static char text[STATE_MAX + 1];
+	char path[PATH_MAX];
+	size_t len = 0;
 	int r;
 
 	if ((r = id_path(root, id, "state.json", path, sizeof(path), e)) < 0)
 		return r;
-	if ((r = read_file(path, STATE_MAX, &text, &len, e)) < 0)
-		return r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_sys(e, errno, "%s", path);
+	for (;;) {
+		ssize_t n = read(fd, text + len, sizeof(text) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = err_sys(e, errno, "%s", path);
+			close(fd);
+			return r;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(text)) {
+			close(fd);
+			return err_set(e, EFBIG, "%s: larger than %u bytes", path, STATE_MAX);
+		}
+	}
+	close(fd);
 	struct err pe = { 0 };
 	r = sandbox_state_parse(text, len, id, s, &pe);
-	free(text);
 	return r < 0 ? err_set(e, EINVAL, "%s: %s", path, pe.msg) : 0;
 }
 
