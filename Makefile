@@ -21,14 +21,23 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=build/test/%)
 TOOL_SRC   := $(wildcard tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tools/%.c=build/tools/%)
 
-.PHONY: all check unit integration size bench fuzz clean distclean
+.PHONY: all check unit integration size bench fuzz clean distclean initramfs check-vm
+# Generated headers are kept, not deleted as intermediates.
+.SECONDARY:
 all: corral
 
 $(DEPS)/.ok: tools/deps.sh
 	sh tools/deps.sh $(DEPS)
 	touch $@
 
-build/gen/applets.inc: tools/mkapplets.sh $(APPLET_SRC) | $(DEPS)/.ok
+# The set of applets: rewritten only when a file comes or goes, so that a
+# removed applet regenerates the table too.
+build/gen/applets.list: FORCE
+	@mkdir -p $(@D)
+	@echo $(APPLET_SRC) > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+build/gen/applets.inc: tools/mkapplets.sh $(APPLET_SRC) build/gen/applets.list | $(DEPS)/.ok
 	@mkdir -p $(@D)
 	sh tools/mkapplets.sh $(filter-out applets/main.c,$(APPLET_SRC)) > $@.tmp && mv $@.tmp $@
 
@@ -64,7 +73,7 @@ FORCE:
 build/lib.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
 
-corral: $(APPLET_OBJ) build/lib.a
+corral: $(APPLET_OBJ) build/lib.a build/gen/applets.list
 	$(CC) $(LDFLAGS) -o $@ $(APPLET_OBJ) build/lib.a $(LIBS)
 
 build/test/%: tests/unit/%.c tests/unit/t.h build/lib.a
@@ -91,6 +100,14 @@ bench: corral $(TOOL_BIN)
 
 fuzz:
 	sh tests/fuzz/run.sh
+
+# KERNEL=VERSION|PATH and BOOT_CONFIG=FILE: see tools/initramfs.sh.
+initramfs: corral build/tools/mkcpio
+	sh tools/initramfs.sh
+
+# Also part of `make check` (tests/integration/90-vm.sh).
+check-vm: corral build/tools/mkcpio
+	sh tools/check-vm.sh
 
 clean:
 	rm -rf build/obj build/gen build/test build/tools build/lib.a corral

@@ -239,7 +239,7 @@ static int target_sandbox(struct nsenter_opts *o)
 
 	if (o->target)
 		return fail(EXIT_NSENTER, "--sandbox and --target cannot be combined");
-	if (sandbox_pause(root && *root ? root : "/run/corral", o->sandbox, &sp, &e) < 0)
+	if (sandbox_pause(root, o->sandbox, &sp, &e) < 0)
 		return fail(EXIT_NSENTER, "%s", e.msg);
 	o->target = sp.pid;
 	o->start = sp.start;

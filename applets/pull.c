@@ -2,6 +2,8 @@
  *
  * usage: corral pull [OPTIONS] REF
  *        corral pull --list [--dest DIR]
+ *        corral pull --rmi REF [--dest DIR]
+ *        corral pull --gc [--dest DIR]
  *
  * REF is [HOST[:PORT]/]NAME[:TAG|@sha256:DIGEST]; without a host it is
  * Docker Hub (docker.io, library/ for one-word names), without a tag
@@ -29,6 +31,8 @@
  *   -q, --quiet           no progress display
  *   -v, --verbose         say on stderr what was fetched and how
  *   --list                show the images in the store
+ *   --rmi REF             remove an image's reference, then what only it used
+ *   --gc                  remove blobs and trees no reference reaches
  *   -h, --help            this text
  */
 #include <errno.h>
@@ -49,7 +53,7 @@
 struct pull_args {
 	const char *ref, *dest, *creds_file, *platform;
 	struct pull_opts o;
-	bool quiet, list, verbose;
+	bool quiet, list, verbose, rmi, gc;
 };
 
 struct progress {
@@ -107,7 +111,7 @@ static void show(void *arg, const struct pull_progress *p)
 static int parse(int argc, char **argv, struct pull_args *a)
 {
 	enum { O_DEST = 256, O_CA, O_CREDS, O_CREDS_FILE, O_SNI, O_INSECURE, O_PLATFORM,
-	       O_TIMEOUT, O_NO_UNPACK, O_LIST };
+	       O_TIMEOUT, O_NO_UNPACK, O_LIST, O_RMI, O_GC };
 	static const struct option lo[] = {
 		{ "dest", required_argument, 0, O_DEST },
 		{ "ca", required_argument, 0, O_CA },
@@ -121,6 +125,8 @@ static int parse(int argc, char **argv, struct pull_args *a)
 		{ "quiet", no_argument, 0, 'q' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "list", no_argument, 0, O_LIST },
+		{ "rmi", no_argument, 0, O_RMI },
+		{ "gc", no_argument, 0, O_GC },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 }
 	};
@@ -171,12 +177,20 @@ static int parse(int argc, char **argv, struct pull_args *a)
 		case O_LIST:
 			a->list = true;
 			break;
+		case O_RMI:
+			a->rmi = true;
+			break;
+		case O_GC:
+			a->gc = true;
+			break;
 		default:
 			return usage(EXIT_CORRAL);
 		}
 	}
-	if (a->list)
-		return optind == argc ? 0 : fail(EXIT_CORRAL, "--list takes no reference");
+	if (a->list + a->rmi + a->gc > 1)
+		return fail(EXIT_CORRAL, "--list, --rmi and --gc exclude each other");
+	if (a->list || a->gc)
+		return optind == argc ? 0 : fail(EXIT_CORRAL, "--%s takes no reference", a->list ? "list" : "gc");
 	if (optind + 1 != argc)
 		return fail(EXIT_CORRAL, "want one image reference (see --help)");
 	a->ref = argv[optind];
@@ -224,7 +238,7 @@ int pull_main(int argc, char **argv)
 		return r < 0 ? 0 : r;
 
 	struct image_ref ref;
-	if (!a.list && ref_parse(a.ref, &ref, &e) < 0)
+	if (!a.list && !a.gc && ref_parse(a.ref, &ref, &e) < 0)
 		return fail_err(&e);
 	char os[32], arch[32];
 	if (a.platform) {
@@ -258,6 +272,19 @@ int pull_main(int argc, char **argv)
 		r = list(&st);
 		store_close(&st);
 		return r;
+	}
+	if (a.rmi || a.gc) {
+		char name[600];
+		struct store_gc_stats gs = { 0 };
+		ref_format(&ref, name, sizeof(name));
+		r = a.rmi ? store_rmi(&st, name, &e) : store_gc(&st, &gs, &e);
+		store_close(&st);
+		if (r < 0)
+			return fail_err(&e);
+		if (a.gc)
+			printf("removed %u blobs (%llu bytes), %u trees, %u partial blobs\n", gs.blobs,
+			       (unsigned long long)gs.bytes, gs.trees, gs.partials);
+		return 0;
 	}
 	if (a.o.insecure)
 		msg("WARNING: --insecure: talking plain HTTP to %s; anyone on the path can read and change "

@@ -1,6 +1,7 @@
 /* run - run one command in fresh namespaces
  *
  * usage: corral run [OPTIONS] [--] CMD [ARG...]
+ *        corral run --image REF [OPTIONS] [--] [ARG...]
  *
  * Runs CMD with its own mount, PID, UTS, IPC and network namespaces. The
  * root is the host's / (or --root DIR), read-only under a writable tmpfs
@@ -12,6 +13,11 @@
  *
  * Root and mounts:
  *   --root DIR            lower directory of the overlay (default /)
+ *   --image REF           an image's rootfs as the lower directory (pulled
+ *                         first when not stored; see `corral pull`), with its
+ *                         Entrypoint, Cmd, Env, WorkingDir and User; args
+ *                         replace Cmd, as in Docker
+ *   --entrypoint CMD      with --image: another entrypoint ("" for none)
  *   --overlay-size SIZE   cap of the writable tmpfs (default 256m)
  *   --bind SRC[:DST[:ro]] bind-mount a host path (DST defaults to SRC)
  *   --ro-bind SRC[:DST]   same, read-only
@@ -21,6 +27,8 @@
  *   --env K=V             set a variable (repeatable)
  *   --clear-env           start from an empty environment
  *   --hostname NAME       hostname inside (default: the host's)
+ *   --user USER[:GROUP]   run as this uid/gid or name, looked up in the
+ *                         root's /etc/passwd and /etc/group
  *   --preserve-fds N      also pass fds 3..3+N-1 to CMD
  * Network:
  *   --net none            own network namespace with lo up (default)
@@ -33,6 +41,15 @@
  *   --ip ADDR             with --net nat: this address instead of a lease
  *   --subnet CIDR         with --net nat: another subnet (gateway: first host)
  *   --bridge NAME         with --net nat: another bridge
+ *   --sandbox ID|NAME     join a pod (`corral sandbox create`): its net, ipc
+ *                         and uts namespaces, and its pid namespace when the
+ *                         pod shares one; own mount namespace and overlay.
+ *                         Also spelled --net sandbox:ID
+ * Limits (cgroup v2, or v1 where only v1 has the controller):
+ *   --memory SIZE         memory (and no swap); over it, the command is
+ *                         OOM-killed and run says so, exit 137
+ *   --pids N              processes and threads
+ *   --cpus N              CPU time, e.g. 0.5 or 2
  * Security:
  *   --cap-add CAP         add a capability to Docker's default set (or ALL)
  *   --cap-drop CAP        drop one (or ALL)
@@ -58,24 +75,31 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <linux/capability.h>
 
 #include "applets.h"
 #include "caps.h"
+#include "cgroup.h"
+#include "image.h"
 #include "json.h"
 #include "mount.h"
 #include "netconf.h"
 #include "nl.h"
+#include "nsjoin.h"
 #include "proc.h"
 #include "rtnl.h"
+#include "sandbox_ref.h"
+#include "registry.h"
 #include "seccomp.h"
+#include "store.h"
 #include "util.h"
 
 #define DEFAULT_OVERLAY_SIZE (256ull << 20)
 #define MAX_MOUNTS 64
 #define MAX_ENV 256
 
-enum net_mode { NET_NONE, NET_HOST, NET_NAT };
+enum net_mode { NET_NONE, NET_HOST, NET_NAT, NET_SANDBOX };
 
 struct run_opts {
 	struct rootfs root;
@@ -88,6 +112,8 @@ struct run_opts {
 	const char *hostname;
 	enum net_mode net;
 	const char *ip, *subnet, *bridge;	/* --net nat */
+	const char *sandbox;			/* --sandbox */
+	bool pod_pid;				/* the pod's pid namespace is joined */
 	struct net_config netcfg;
 	struct rootfs_file files[3];
 	char hosts[256], hostname_file[80];
@@ -95,7 +121,13 @@ struct run_opts {
 	uint64_t caps;			/* what CMD keeps */
 	const char *seccomp;		/* a profile path, "unconfined", or NULL */
 	struct sc_filter *filter;
+	struct cgroup_limits limits;
+	struct cgroup cg;
 	bool debug;
+	const char *image, *entrypoint, *user;
+	bool set_user;
+	uid_t uid;
+	gid_t gid;
 	char **argv;
 };
 
@@ -116,7 +148,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_ROOT = 256, O_OVL, O_BIND, O_ROBIND, O_TMPFS, O_CWD, O_ENV, O_CLEARENV,
 	       O_HOST, O_NET, O_PFDS, O_DEBUG, O_NOPIVOT, O_CAPADD, O_CAPDROP, O_SECCOMP,
-	       O_IP, O_SUBNET, O_BRIDGE };
+	       O_IP, O_SUBNET, O_BRIDGE, O_MEMORY, O_PIDS, O_CPUS, O_SANDBOX,
+	       O_IMAGE, O_ENTRYPOINT, O_USER };
 	static const struct option lo[] = {
 		{ "root", 1, 0, O_ROOT }, { "overlay-size", 1, 0, O_OVL },
 		{ "bind", 1, 0, O_BIND }, { "ro-bind", 1, 0, O_ROBIND },
@@ -127,6 +160,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{ "no-pivot", 0, 0, O_NOPIVOT }, { "cap-add", 1, 0, O_CAPADD },
 		{ "cap-drop", 1, 0, O_CAPDROP }, { "seccomp", 1, 0, O_SECCOMP },
 		{ "ip", 1, 0, O_IP }, { "subnet", 1, 0, O_SUBNET }, { "bridge", 1, 0, O_BRIDGE },
+		{ "memory", 1, 0, O_MEMORY }, { "pids", 1, 0, O_PIDS }, { "cpus", 1, 0, O_CPUS },
+		{ "sandbox", 1, 0, O_SANDBOX }, { "image", 1, 0, O_IMAGE },
+		{ "entrypoint", 1, 0, O_ENTRYPOINT }, { "user", 1, 0, O_USER },
 		{ "help", 0, 0, 'h' },
 		{ 0 }
 	};
@@ -190,13 +226,41 @@ static int parse(int argc, char **argv, struct run_opts *o)
 				o->net = NET_HOST;
 			else if (!strcmp(optarg, "nat"))
 				o->net = NET_NAT;
-			else if (!strncmp(optarg, "sandbox:", 8))
-				return fail(EXIT_CORRAL, "--net %s is not available in this build", optarg);
-			else
-				return fail(EXIT_CORRAL, "bad --net '%s' (want none, host or nat)", optarg);
+			else if (!strncmp(optarg, "sandbox:", 8)) {
+				o->net = NET_SANDBOX;
+				o->sandbox = optarg + 8;
+			} else
+				return fail(EXIT_CORRAL, "bad --net '%s' (want none, host, nat or sandbox:ID)", optarg);
+			break;
+		case O_SANDBOX:
+			o->net = NET_SANDBOX;
+			o->sandbox = optarg;
+			break;
+		case O_IMAGE:
+			o->image = optarg;
+			break;
+		case O_ENTRYPOINT:
+			o->entrypoint = optarg;
+			break;
+		case O_USER:
+			if (!*optarg)
+				return fail(EXIT_CORRAL, "empty --user");
+			o->user = optarg;
 			break;
 		case O_IP:
 			o->ip = optarg;
+			break;
+		case O_MEMORY:
+			if (parse_size(optarg, &o->limits.memory, &e) < 0 || o->limits.memory < (1 << 20))
+				return fail(EXIT_CORRAL, "bad --memory '%s' (want e.g. 64m, at least 1m)", optarg);
+			break;
+		case O_PIDS:
+			if (parse_u64(optarg, 1, 1u << 22, &o->limits.pids, &e) < 0)
+				return fail(EXIT_CORRAL, "bad --pids: %s", e.msg);
+			break;
+		case O_CPUS:
+			if (cgroup_parse_cpus(optarg, &o->limits, &e) < 0)
+				return fail(EXIT_CORRAL, "bad --cpus: %s", e.msg);
 			break;
 		case O_SUBNET:
 			o->subnet = optarg;
@@ -241,7 +305,13 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	}
 	if ((o->ip || o->subnet || o->bridge) && o->net != NET_NAT)
 		return fail(EXIT_CORRAL, "--ip, --subnet and --bridge go with --net nat");
-	if (optind >= argc)
+	if (o->net == NET_SANDBOX && o->hostname)
+		return fail(EXIT_CORRAL, "--hostname cannot change a pod's hostname (it shares the pod's uts namespace)");
+	if (o->image && strcmp(o->root.lower, "/"))
+		return fail(EXIT_CORRAL, "--image and --root cannot be combined");
+	if (o->entrypoint && !o->image)
+		return fail(EXIT_CORRAL, "--entrypoint goes with --image");
+	if (optind >= argc && !o->image)
 		return fail(EXIT_CORRAL, "no command given; see --help");
 	o->argv = argv + optind;
 	return 0;
@@ -312,7 +382,14 @@ static void exec_command(const struct run_opts *o, char **env, const sigset_t *m
 		msg("no_new_privs: %s", strerror(errno));
 		_exit(EXIT_CORRAL);
 	}
-	if (caps_apply(o->caps, &e) < 0 || (o->filter && seccomp_apply(o->filter, &e) < 0))
+	if (caps_apply(o->caps, &e) < 0)
+		_exit(fail_err(&e));
+	/* Leaving uid 0 clears the permitted and effective sets, as in Docker. */
+	if (o->set_user && (setgroups(1, &o->gid) < 0 || setgid(o->gid) < 0 || setuid(o->uid) < 0)) {
+		msg("--user %u:%u: %s", (unsigned)o->uid, (unsigned)o->gid, strerror(errno));
+		_exit(EXIT_CORRAL);
+	}
+	if (o->filter && seccomp_apply(o->filter, &e) < 0)
 		_exit(fail_err(&e));
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	environ = env;
@@ -358,6 +435,10 @@ static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, i
 	close_fds_from(3 + o->preserve_fds);
 	/* Keeps /proc/1/exe (corral's binary) out of reach of the sandbox. */
 	prctl(PR_SET_DUMPABLE, 0);
+	/* In a pod's pid namespace we are not PID 1: orphans must still come
+	 * to us, and what is left must die with the command. */
+	if (o->pod_pid)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 
 	if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0)
 		_exit(fail(EXIT_CORRAL, "sethostname: %s", strerror(errno)));
@@ -377,13 +458,18 @@ static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, i
 	if (how == ROOT_CHROOT)
 		o->caps &= ~CAP_BIT(CAP_SYS_CHROOT);
 
-	pid_t cmd = fork();
+	/* The command's process only makes system calls until it execs, so it
+	 * can borrow our memory: no page tables to copy (vfork). */
+	pid_t cmd = vfork();
 	if (cmd < 0)
 		_exit(fail(EXIT_CORRAL, "fork: %s", strerror(errno)));
 	if (cmd == 0)
 		exec_command(o, env, mask);
 	close_fds_from(3);
-	_exit(proc_exit_code(proc_supervise(cmd, 1)));
+	int status = proc_supervise(cmd, 1);
+	if (o->pod_pid)
+		proc_kill_descendants();
+	_exit(proc_exit_code(status));
 }
 
 /* Compiled before any namespace exists: a bad profile changes nothing. */
@@ -401,10 +487,8 @@ static int prepare_seccomp(struct run_opts *o, struct err *e)
 	}
 	if (r == 0)
 		r = seccomp_prepare(json, len, o->caps, &o->filter, e);
-	if (r < 0 && o->seccomp) {
-		struct err why = *e;
-		err_set(e, why.code, "--seccomp %s: %s", o->seccomp, why.msg);
-	}
+	if (r < 0 && o->seccomp)
+		err_prefix(e, "--seccomp %s", o->seccomp);
 	free(text);
 	return r;
 }
@@ -419,7 +503,7 @@ static int prepare_nat(struct run_opts *o, uint32_t *want, struct err *e)
 		return -e->code;
 	if (o->subnet) {
 		if (ipam_parse_cidr(o->subnet, &c->subnet, e) < 0)
-			return err_set(e, EINVAL, "--subnet: %s", e->msg);
+			return err_prefix(e, "--subnet");
 		c->gateway = c->subnet.net + 1;
 	}
 	if (o->bridge) {
@@ -430,7 +514,7 @@ static int prepare_nat(struct run_opts *o, uint32_t *want, struct err *e)
 	*want = 0;
 	if (o->ip) {
 		if (ipam_parse_addr(o->ip, want, e) < 0)
-			return err_set(e, EINVAL, "--ip: %s", e->msg);
+			return err_prefix(e, "--ip");
 		if (!ipam_contains(&c->subnet, *want) || *want == c->gateway ||
 		    *want == c->subnet.net || *want == ipam_broadcast(&c->subnet))
 			return err_set(e, EINVAL, "--ip %s: not a host address of the subnet", o->ip);
@@ -455,6 +539,120 @@ static int attach_nat(struct run_opts *o, pid_t init, uint32_t want, struct net_
 	return r;
 }
 
+/* Enters the pod's net, ipc and uts namespaces (and sets its pid
+ * namespace for our children when the pod has one), checking that its
+ * pause is the very process the state names. */
+static int join_sandbox(struct run_opts *o, struct err *e)
+{
+	struct sandbox_pause sp;
+	struct nsjoin j;
+	int r = sandbox_pause(NULL, o->sandbox, &sp, e);
+	if (r < 0)
+		return err_prefix(e, "--sandbox %s", o->sandbox);
+	unsigned mask = NS_BIT(NS_NET) | NS_BIT(NS_IPC) | NS_BIT(NS_UTS);
+	r = ns_same(sp.pid, NS_PID, e);
+	if (r < 0)
+		return r;
+	o->pod_pid = r == 0;
+	if (o->pod_pid)
+		mask |= NS_BIT(NS_PID);
+	nsjoin_init(&j);
+	r = nsjoin_open_pid(&j, sp.pid, mask, sp.start, e);
+	if (r == 0)
+		r = nsjoin_enter(&j, e);
+	nsjoin_close(&j);
+	if (r < 0)
+		return err_prefix(e, "--sandbox %s", o->sandbox);
+	return 0;
+}
+
+/* --image: the stored tree (pulled first if need be) becomes the lower
+ * directory, and the config fills in what the command line left out. */
+static int prepare_image(struct run_opts *o, struct err *e)
+{
+	static const char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	struct image_ref ref;
+	struct store st;
+	struct image_config c;
+	char name[600], digest[DIGEST_LEN + 1], path[PATH_MAX];
+	char *cfg = NULL;
+	size_t len;
+
+	if (ref_parse(o->image, &ref, e) < 0)
+		return err_prefix(e, "--image %s", o->image);
+	ref_format(&ref, name, sizeof(name));
+	if (store_open(&st, NULL, e) < 0)
+		return -e->code;
+	int r = ref.digest[0] ? (snprintf(digest, sizeof(digest), "%s", ref.digest), 0)
+			      : store_ref_get(&st, name, digest, e);
+	if (r == 0 && !store_has_blob(&st, digest))
+		r = -ENOENT;
+	if (r == -ENOENT) {
+		struct pull_opts po = { 0 };
+		struct pull_result res;
+		r = registry_pull(&st, &ref, &po, &res, e);
+		if (r == 0)
+			memcpy(digest, res.digest, sizeof(digest));
+	}
+	if (r == 0 && !store_has_rootfs(&st, digest))
+		r = store_rootfs_build(&st, digest, e);
+	struct manifest m;
+	if (r == 0)
+		r = store_rootfs_path(&st, digest, path, sizeof(path), e);
+	if (r == 0)
+		r = store_manifest(&st, digest, &m, e);
+	if (r == 0)
+		r = store_blob_read(&st, m.config, 1 << 20, &cfg, &len, e);
+	store_close(&st);
+	if (r < 0)
+		return err_prefix(e, "--image %s", o->image);
+	r = image_config_parse(cfg, len, &c, e);
+	free(cfg);
+	if (r < 0)
+		return r;
+	o->root.lower = strdup(path);
+	char **argv = image_argv(&c, o->entrypoint, o->argv, e);
+	if (!argv || !o->root.lower)
+		return -(e->code ? e->code : ENOMEM);
+	o->argv = argv;
+	/* The image's environment, not ours; --env still wins. */
+	o->clear_env = true;
+	size_t n = 0, k;
+	for (char **v = c.env; v && *v; v++)
+		n++;
+	int has_path = 0;
+	for (k = 0; k < n; k++)
+		has_path |= !strncmp(c.env[k], "PATH=", 5);
+	if (n + !has_path + o->nset_env > MAX_ENV)
+		return err_set(e, E2BIG, "--image %s: too many variables", o->image);
+	memmove(o->set_env + n + !has_path, o->set_env, o->nset_env * sizeof(*o->set_env));
+	if (!has_path)
+		o->set_env[0] = default_path;
+	for (k = 0; k < n; k++)
+		o->set_env[k + !has_path] = strdup(c.env[k]);
+	o->nset_env += n + !has_path;
+	if (!o->cwd_given)
+		o->cwd = c.workdir[0] ? strdup(c.workdir) : "/";
+	if (!o->user && c.user[0])
+		o->user = strdup(c.user);
+	/* c's strings that argv borrows stay alive for exec */
+	return 0;
+}
+
+/* --user (or the image's User), resolved in the root's own files. */
+static int resolve_user(struct run_opts *o, struct err *e)
+{
+	int fd = open(o->root.lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "%s", o->root.lower);
+	int r = image_user(fd, o->user, &o->uid, &o->gid, e);
+	close(fd);
+	if (r < 0)
+		return err_prefix(e, "--user");
+	o->set_user = true;
+	return 0;
+}
+
 int run_main(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
@@ -466,7 +664,11 @@ int run_main(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	if (geteuid() != 0)
 		return fail(EXIT_CORRAL, "needs root (CAP_SYS_ADMIN) to create namespaces and mounts");
+	if (o.image && prepare_image(&o, &e) < 0)
+		return fail_err(&e);
 	if (rootfs_validate(&o.root, &e) < 0)
+		return fail_err(&e);
+	if (o.user && resolve_user(&o, &e) < 0)
 		return fail_err(&e);
 	if (prepare_seccomp(&o, &e) < 0)
 		return fail_err(&e);
@@ -479,12 +681,23 @@ int run_main(int argc, char **argv)
 	if (!env)
 		return fail(EXIT_CORRAL, "out of memory");
 
+	if (o.net == NET_SANDBOX && join_sandbox(&o, &e) < 0)
+		return fail_err(&e);
+	/* Named after us, so that gc can tell a live run's cgroup. */
+	char cgname[64];
+	snprintf(cgname, sizeof(cgname), "run-%d-%llu", (int)getpid(), proc_start_time(getpid()));
+	if (cgroup_create(cgname, &o.limits, &o.cg, &e) < 0)
+		return fail_err(&e);
 	int sync[2];
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return fail(EXIT_CORRAL, "pipe: %s", strerror(errno));
-	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-	if (o.net != NET_HOST)
+	unsigned long flags = CLONE_NEWNS;
+	if (o.net != NET_SANDBOX)
+		flags |= CLONE_NEWUTS | CLONE_NEWIPC;
+	if (o.net != NET_HOST && o.net != NET_SANDBOX)
 		flags |= CLONE_NEWNET;
+	if (!o.pod_pid)
+		flags |= CLONE_NEWPID;
 
 	sigset_t mask;
 	proc_block_signals(&mask);
@@ -497,9 +710,12 @@ int run_main(int argc, char **argv)
 	}
 	close(sync[0]);
 	struct net_attachment att = { 0 };
-	if (o.net == NET_NAT && attach_nat(&o, init, want, &att, &e) < 0) {
+	if (cgroup_attach(&o.cg, init, &e) < 0 ||
+	    (o.net == NET_NAT && attach_nat(&o, init, want, &att, &e) < 0)) {
+		struct err ignored;
 		kill(init, SIGKILL);
 		waitpid(init, NULL, 0);
+		cgroup_destroy(&o.cg, &ignored);
 		return fail_err(&e);
 	}
 	/* Go, with the address the sandbox got (0: none). */
@@ -507,6 +723,11 @@ int run_main(int argc, char **argv)
 		return fail(EXIT_CORRAL, "sync: %s", strerror(errno));
 	close(sync[1]);
 	int code = proc_exit_code(proc_supervise(init, 0));
+	if (code == 128 + SIGKILL && cgroup_oom_killed(&o.cg, &e) == 1)
+		msg("the command was killed: it reached the --memory limit (%llu KiB)",
+		    (unsigned long long)(o.limits.memory >> 10));
+	if (cgroup_destroy(&o.cg, &e) < 0)
+		msg("%s", e.msg);
 	/* The veth goes with the netns; only the lease is ours to return. */
 	if (o.net == NET_NAT && net_detach(&o.netcfg, NULL, &att, false, &e) < 0)
 		msg("%s", e.msg);

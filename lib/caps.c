@@ -171,35 +171,34 @@ static int bound_drop(int c, struct err *e)
 
 /* The capabilities the running kernel knows: "ALL" from a newer build
  * means all of these. */
-static uint64_t kernel_caps(void)
-{
-	int c = 0;
-	while (c < 64 && prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0)
-		c++;
-	return c == 64 ? ~UINT64_C(0) : CAP_BIT(c) - 1;
-}
-
 int caps_apply(uint64_t keep, struct err *e)
 {
-	uint64_t prm;
+	uint64_t prm, known = 0;
 	int r = caps_get(NULL, &prm, NULL, e);
 	if (r < 0)
 		return r;
-	keep &= kernel_caps();
+	/* One prctl a capability: a kept one is read (to learn the kernel
+	 * has it), any other dropped; EINVAL marks the kernel's last. */
+	for (int c = 0; c < 64; c++) {
+		if (keep & CAP_BIT(c)) {
+			if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0)
+				break;
+		} else if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break;
+			const char *n = cap_name(c);
+			if (n)
+				return err_sys(e, errno, "dropping %s from the bounding set", n);
+			return err_sys(e, errno, "dropping capability %d from the bounding set", c);
+		}
+		known |= CAP_BIT(c);
+	}
+	keep &= known;
 	uint64_t missing = keep & ~prm;
 	if (missing) {
 		int c = __builtin_ctzll(missing);
 		const char *n = cap_name(c);
 		return err_set(e, EPERM, "capability %s is not held, cannot keep it", n ? n : "?");
-	}
-	for (int c = 0; c < 64; c++) {
-		if (keep & CAP_BIT(c))
-			continue;
-		r = bound_drop(c, e);
-		if (r < 0)
-			return r;
-		if (r > 0)	/* past the kernel's last capability */
-			break;
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return err_sys(e, errno, "clearing ambient capabilities");

@@ -15,4 +15,9 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 int err_sys(struct err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Puts "<prefix>: " before e's message (keeping its code) and returns
+ * -code; e->msg itself may not be an argument of err_set. */
+int err_prefix(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

@@ -284,15 +284,28 @@ int ipam_owner_pid(pid_t pid, struct ipam_owner *o, struct err *e)
 	return 0;
 }
 
+int ipam_owner_sandbox(const char *id, pid_t creator, struct ipam_owner *o, struct err *e)
+{
+	if (!id || !valid_name(id, IPAM_NAME_MAX))
+		return err_set(e, EINVAL, "bad sandbox id '%s'", id ? id : "");
+	if (creator > 0) {
+		int r = ipam_owner_pid(creator, o, e);
+		if (r < 0)
+			return r;
+	} else {
+		memset(o, 0, sizeof(*o));
+	}
+	o->kind = IPAM_OWNER_SANDBOX;
+	strcpy(o->sandbox, id);
+	return 0;
+}
+
 int ipam_parse_owner(const char *s, struct ipam_owner *o, struct err *e)
 {
 	if (!strncmp(s, "sandbox:", 8)) {
 		if (!valid_name(s + 8, IPAM_NAME_MAX))
 			return err_set(e, EINVAL, "bad sandbox id in owner '%s'", s);
-		memset(o, 0, sizeof(*o));
-		o->kind = IPAM_OWNER_SANDBOX;
-		strcpy(o->sandbox, s + 8);
-		return 0;
+		return ipam_owner_sandbox(s + 8, 0, o, e);
 	}
 	if (!strncmp(s, "pid:", 4)) {
 		uint64_t pid;
@@ -626,6 +639,9 @@ static int addr_free(struct netdir *d, uint32_t a, struct ipam_owner *holder)
 	int r = lease_read(d->dir, name, holder);
 	if (r == -ENOENT)
 		return 1;
+	struct stat st;
+	if (r == 0 && fstatat(d->dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+		return 0;	/* a lease cannot replace a directory: skip it */
 	return !owner_live(d->root, holder);
 }
 

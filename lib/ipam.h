@@ -70,6 +70,9 @@ int ipam_parse_lease(const char *text, size_t len, struct ipam_owner *o);
 int ipam_format_lease(const struct ipam_owner *o, char *buf, size_t n);
 /* "sandbox:ID" or "pid:PID" (reads the start time from /proc). */
 int ipam_parse_owner(const char *s, struct ipam_owner *o, struct err *e);
+/* Owner = sandbox id; creator (0: none) is the process making it, whose
+ * life covers the time before the sandbox's state dir exists. */
+int ipam_owner_sandbox(const char *id, pid_t creator, struct ipam_owner *o, struct err *e);
 /* Owner = process pid as it runs now (with this boot's id). */
 int ipam_owner_pid(pid_t pid, struct ipam_owner *o, struct err *e);
 /* Start time of pid (field 22 of /proc/PID/stat); -ESRCH when it is gone

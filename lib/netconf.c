@@ -32,7 +32,7 @@ static int get_str(const struct json *j, int obj, const char *key, char *buf, si
 	if (t < 0)
 		return 0;
 	if (json_str(j, t, buf, n, e) < 0)
-		return err_set(e, EINVAL, "network config: %s: %s", key, e->msg);
+		return err_prefix(e, "network config: %s", key);
 	return 1;
 }
 
@@ -40,7 +40,7 @@ static int get_bool(const struct json *j, int obj, const char *key, bool *v, str
 {
 	int t = json_get(j, obj, key);
 	if (t >= 0 && json_bool(j, t, v, e) < 0)
-		return err_set(e, EINVAL, "network config: %s: %s", key, e->msg);
+		return err_prefix(e, "network config: %s", key);
 	return 0;
 }
 
@@ -66,13 +66,13 @@ static int parse_ipam(const struct json *j, int ipam, struct net_config *c, stru
 		return r;
 	if (r) {
 		if (ipam_parse_cidr(buf, &c->subnet, e) < 0)
-			return err_set(e, EINVAL, "network config: ipam subnet: %s", e->msg);
+			return err_prefix(e, "network config: ipam subnet");
 		c->gateway = c->subnet.net + 1;
 	}
 	if ((r = get_str(j, src, "gateway", buf, sizeof(buf), e)) < 0)
 		return r;
 	if (r && ipam_parse_addr(buf, &c->gateway, e) < 0)
-		return err_set(e, EINVAL, "network config: ipam gateway: %s", e->msg);
+		return err_prefix(e, "network config: ipam gateway");
 	if (!ipam_contains(&c->subnet, c->gateway))
 		return err_set(e, EINVAL, "network config: gateway is outside subnet");
 	if (json_get(j, src, "rangeStart") >= 0 || json_get(j, src, "rangeEnd") >= 0)
@@ -107,7 +107,7 @@ int net_config_parse(const char *text, size_t len, struct net_config *c, struct 
 	ipam_parse_cidr("10.89.0.0/16", &c->subnet, NULL);
 	c->gateway = c->subnet.net + 1;
 	if (json_parse(&j, text, len, e) < 0)
-		return err_set(e, EINVAL, "network config: %s", e->msg);
+		return err_prefix(e, "network config");
 	r = json_type(&j, 0) == JSON_OBJECT ? 0 : err_set(e, EINVAL, "network config: want an object");
 	if (!r && (r = get_str(&j, 0, "name", c->name, sizeof(c->name), e)) > 0 &&
 	    !valid_name(c->name, NETCONF_NAME_MAX))
@@ -144,10 +144,8 @@ int net_config_load(struct net_config *c, struct err *e)
 	if (r < 0)
 		return r;
 	r = net_config_parse(text, len, c, e);
-	if (r < 0) {
-		struct err why = *e;
-		err_set(e, why.code, "%s: %s", NETCONF_FILE, why.msg);
-	}
+	if (r < 0)
+		err_prefix(e, "%s", NETCONF_FILE);
 	free(text);
 	return r;
 }

@@ -18,6 +18,10 @@
 
 /* ---- socket ---- */
 
+/* One receive buffer is kept for the next socket: a freed 64 KiB block
+ * goes back to the kernel, and unmapping costs a TLB flush each time. */
+static unsigned char *spare_rbuf;
+
 int nl_open(struct nl *nl, int protocol, struct err *e)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -28,7 +32,8 @@ int nl_open(struct nl *nl, int protocol, struct err *e)
 	memset(nl, 0, sizeof(*nl));
 	nl->fd = -1;
 	nl->protocol = protocol;
-	nl->rbuf = malloc(NL_RCVBUF);
+	nl->rbuf = spare_rbuf ? spare_rbuf : malloc(NL_RCVBUF);
+	spare_rbuf = NULL;
 	if (!nl->rbuf)
 		return err_set(e, ENOMEM, "netlink: out of memory");
 	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
@@ -81,7 +86,10 @@ void nl_close(struct nl *nl)
 	if (nl->fd >= 0)
 		close(nl->fd);
 	nl->fd = -1;
-	free(nl->rbuf);
+	if (!spare_rbuf)
+		spare_rbuf = nl->rbuf;
+	else
+		free(nl->rbuf);
 	nl->rbuf = NULL;
 }
 

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -58,6 +59,56 @@ int proc_supervise(pid_t child, int reap_all)
 			if (p == child)
 				return st;
 		}
+	}
+}
+
+/* The parent pid from /proc/PID/stat, 0 when it cannot be read. */
+static pid_t parent_of(const char *pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	return p && p[1] && p[2] && p[3] ? (pid_t)strtol(p + 4, NULL, 10) : 0;
+}
+
+/* SIGKILLs our children as /proc lists them; 1 when there were any. */
+static int kill_children(pid_t self)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int found = 0;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' && parent_of(de->d_name) == self) {
+			kill((pid_t)strtol(de->d_name, NULL, 10), SIGKILL);
+			found = 1;
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+void proc_kill_descendants(void)
+{
+	pid_t self = getpid();
+	for (;;) {
+		int busy = kill_children(self);
+		pid_t p;
+		/* Orphans of the killed become ours, and the next round's. */
+		while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+			busy = 1;
+		if (p < 0 && errno == ECHILD)
+			return;
+		if (!busy)
+			usleep(1000);	/* killed, not yet dead */
 	}
 }
 

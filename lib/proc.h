@@ -20,6 +20,9 @@ void proc_block_signals(sigset_t *old);
  * child (we are an init) and, once child is gone, returns at once. Returns
  * the child's wait status. */
 int proc_supervise(pid_t child, int reap_all);
+/* For a subreaper: SIGKILLs every descendant, reaping as they go (orphans
+ * of killed parents come to us), until none is left. */
+void proc_kill_descendants(void);
 /* Start time of pid in clock ticks since boot (field 22 of stat), 0 if
  * gone: with the pid, it names a process without the reuse race. */
 unsigned long long proc_start_time(pid_t pid);

@@ -107,6 +107,7 @@ int sandbox_pause(const char *root, const char *ref, struct sandbox_pause *out,
 {
 	int r = -ENOENT;
 
+	root = state_root(root);
 	if (sandbox_id_valid(ref)) {
 		r = read_state(root, ref, NULL, out, e);
 		if (r < 0 && r != -ENOENT)

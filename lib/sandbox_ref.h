@@ -15,7 +15,7 @@ struct sandbox_pause {
 	unsigned long long start;
 };
 
-/* Resolves ref (an id, else a name) under root and checks that its pause
+/* Resolves ref (an id, else a name) under root (NULL: state_root()) and checks that its pause
  * still runs: the pid with the recorded start time. Errors: -EINVAL for a
  * ref that is neither an id nor a valid name (nothing touched), -ENOENT
  * for no such sandbox, -ESRCH when its pause is gone. */

@@ -323,7 +323,7 @@ int manifest_parse(const char *text, size_t len, struct manifest *m, struct err 
 	char mt[128];
 	int r = json_parse(&j, text, len, e);
 	if (r < 0)
-		return err_set(e, -r, "manifest: %.200s", e ? e->msg : "");
+		return e ? err_prefix(e, "manifest") : r;
 	memset(m, 0, sizeof(*m));
 	r = -EINVAL;
 	if (json_type(&j, 0) != JSON_OBJECT) {

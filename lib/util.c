@@ -39,6 +39,29 @@ int err_sys(struct err *e, int code, const char *fmt, ...)
 	return -code;
 }
 
+int err_prefix(struct err *e, const char *fmt, ...)
+{
+	if (!e)
+		return -EINVAL;
+	char prefix[128], msg[sizeof(e->msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(msg, e->msg, sizeof(msg));
+	msg[sizeof(msg) - 1] = 0;
+	size_t n = strlen(prefix);
+	memcpy(e->msg, prefix, n);
+	e->msg[n++] = ':';
+	e->msg[n++] = ' ';
+	/* n <= 129: the old message gets what is left, cut if need be. */
+	memcpy(e->msg + n, msg, sizeof(e->msg) - n);
+	e->msg[sizeof(e->msg) - 1] = 0;
+	if (!e->code)
+		e->code = EINVAL;
+	return -e->code;
+}
+
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, struct err *e)
 {
 	uint64_t v = 0;

@@ -17,7 +17,7 @@ sleeper() {
 	sleep 600 >/dev/null 2>&1 </dev/null &
 	OWNER=$!
 	SLEEPERS="$SLEEPERS $OWNER"
-	trap 'kill $SLEEPERS 2>/dev/null' EXIT
+	trap 'kill $SLEEPERS 2>/dev/null || true' EXIT
 }
 
 # race NET SUBNET N: N allocators released at once; their outputs in $T_TMP/NET.*
@@ -123,6 +123,7 @@ test_junk_in_state_dir() {
 	echo x >"$d/not-an-address"
 	echo x >"$d/10.82.0.999"
 	ln -s /etc/passwd "$d/10.82.0.6"
+	mkdir "$d/10.82.0.7"	# the broadcast: never a candidate anyway
 	list=$(ns ipam list junk --json)
 	case $list in *'"address":"10.82.0.3","owner":"unknown"'*'"live":false'*) ;;
 		*) fail "junk lease not listed as ownerless: $list" ;; esac
@@ -130,10 +131,14 @@ test_junk_in_state_dir() {
 	expect_eq "junk .3 reclaimed" "$(ns ipam alloc junk --owner "pid:$OWNER")" 10.82.0.3/29
 	expect_eq "junk .4 reclaimed" "$(ns ipam alloc junk --owner "pid:$OWNER")" 10.82.0.4/29
 	expect_eq "empty .5 reclaimed" "$(ns ipam alloc junk --owner "pid:$OWNER")" 10.82.0.5/29
-	[ "$(readlink "$d/10.82.0.6" || true)" = "/etc/passwd" ] || true
-	ns ipam alloc junk --owner "pid:$OWNER" >/dev/null || true
+	expect_eq "symlink replaced, not followed" "$(ns ipam alloc junk --owner "pid:$OWNER")" 10.82.0.6/29
 	grep -q '^root:' /etc/passwd || fail "a symlinked lease wrote through to its target"
+	[ ! -L "$d/10.82.0.6" ] || fail "symlink still there"
 	[ -f "$d/not-an-address" ] || fail "foreign file removed"
+	ns ipam release junk 10.82.0.2
+	mkdir "$d/10.82.0.2"
+	expect_rc 125 ns ipam alloc junk --owner "pid:$OWNER"	# full; the dir is skipped
+	[ -d "$d/10.82.0.2" ] || fail "directory removed"
 }
 
 test_sandbox_owner_and_gc() {
@@ -192,7 +197,32 @@ test_subnet_remembered_and_guarded() {
 		10.87.0.2/24
 }
 
+test_gc_races_allocators() {
+	# gc drops a network's dir when it is empty; allocators that wait on
+	# the old lock must notice and start over, and no live lease may go
+	CORRAL_ROOT=$T_TMP/gcrace
+	sleeper
+	( for _ in $(seq 150); do ns gc 2>/dev/null || echo "gc failed"; done ) >"$T_TMP/gc.log" &
+	g=$!
+	pids=""
+	for w in 1 2 3 4; do
+		( for _ in $(seq 50); do
+			a=$(ns ipam alloc gr --subnet 10.88.0.0/24 --owner "pid:$OWNER") || echo "alloc failed"
+			[ -f "$CORRAL_ROOT/ipam/gr/${a%/*}" ] || echo "lease $a lost"
+			ns ipam release gr "$a" || echo "release failed"
+		  done ) >"$T_TMP/w.$w" 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	wait $g
+	bad=$(cat "$T_TMP"/w.* "$T_TMP/gc.log")
+	[ -z "$bad" ] || fail "$bad"
+	ns gc
+	[ ! -e "$CORRAL_ROOT/ipam/gr" ] || fail "empty network dir left"
+}
+
 t "ipam: 50 racing allocators get 50 distinct addresses" test_race_50_distinct
+t "ipam: gc dropping empty networks races 200 alloc/release cycles safely" test_gc_races_allocators
 t "ipam: 50 racing allocators on 29 free addresses: 29 distinct, 21 refused" test_race_more_than_room
 t "ipam: the lease of a dead pid is reclaimed" test_dead_pid_reclaimed
 t "ipam: a recycled pid (other start time or boot) is not the owner" test_recycled_pid_not_owner

@@ -115,6 +115,21 @@ test_changed_subnet_replaced() {
 	ns nat del 10.91.0.0/24 bridge corral0
 }
 
+test_concurrent_adds() {
+	pids=""
+	for i in $(seq 20); do
+		ns nat add 10.89.0.0/16 bridge corral0 & pids="$pids $!"
+		ns nat add "10.$((100 + i)).0.0/16" bridge "br$i" & pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	expect_eq "corral0 rules" "$(rules | grep -c "$TAG")" 3
+	expect_eq "all rules" "$(rules | grep -c '^rule')" 63
+	for i in $(seq 20); do ns nat del "10.$((100 + i)).0.0/16" bridge "br$i" & done
+	wait
+	ns nat del 10.89.0.0/16 bridge corral0
+	expect_eq "ruleset" "$(rules)" ""
+}
+
 test_bad_input_adds_nothing() {
 	for args in "10.89.0.1/16 bridge corral0" "10.89.0.0/33 bridge corral0" \
 		    "10.89.0.0 bridge corral0" "banana bridge corral0" \
@@ -161,6 +176,7 @@ e2e_setup() {
 
 # Outside: answers each TCP connection with the source address it sees.
 serve() {
+	: >"$T_TMP/serve.out"
 	ip netns exec "$O" python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -170,6 +186,7 @@ while True:
     c, a = s.accept(); c.sendall(a[0].encode()); c.close()
 ' >"$T_TMP/serve.out" 2>&1 &
 	SERVER=$!
+	trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 	for _ in $(seq 50); do grep -q ready "$T_TMP/serve.out" && return 0; sleep 0.1; done
 	fail "listener did not start: $(cat "$T_TMP/serve.out")"
 }
@@ -186,7 +203,6 @@ print(s.recv(100).decode())
 test_masquerade_end_to_end() {
 	e2e_setup
 	serve
-	trap 'kill $SERVER 2>/dev/null' EXIT
 	# without NAT, the outside has no way back to 10.89/16: no answer
 	if ask >/dev/null 2>&1; then fail "reached the outside without NAT"; fi
 	ns nat add 10.89.0.0/16 bridge corral0
@@ -205,7 +221,6 @@ test_host_forward_drop_policy() {
 	in_h nft add table inet hostfw
 	in_h nft add chain inet hostfw forwarding '{ type filter hook forward priority 10; policy drop; }'
 	serve
-	trap 'kill $SERVER 2>/dev/null' EXIT
 	ns nat add 10.89.0.0/16 bridge corral0
 	expect_eq "source seen outside" "$(ask)" 192.0.2.1
 	ns nat add 10.89.0.0/16 bridge corral0
@@ -234,6 +249,7 @@ ns nat del 10.89.0.0/16 bridge corral0 >/dev/null 2>&1
 t "nat: del removes the network's rules and the empty table" test_del_removes_them
 t "nat: del leaves other networks' rules" test_del_leaves_other_networks
 t "nat: a new subnet for a network replaces its rules" test_changed_subnet_replaced
+t "nat: 40 concurrent adds of 21 networks: one set of rules each" test_concurrent_adds
 t "nat: bad input exits 125 and adds nothing" test_bad_input_adds_nothing
 t "nat: a batch applies whole or not at all" test_batch_all_or_nothing
 t "nat: the outside sees the masquerade address" test_masquerade_end_to_end

@@ -16,16 +16,15 @@ if [ -z "${CR_PULL_NETNS:-}" ]; then
 	CR_PULL_NETNS=1 exec unshare -n sh -c 'ip link set lo up && exec sh "$0"' "$HERE/60-pull.sh"
 fi
 . "$HERE/lib.sh"
+. "$HERE/../registry.sh"
 
-PY=/usr/bin/python3
-[ -x $PY ] || PY=python3
+PY=$REG_PY
 W=$T_TMP
-# Every server this file starts writes its pid here; cleanup stops those.
+# shellcheck disable=SC2034 # tests/registry.sh works in $REG_W
+REG_W=$W
+# Every server this file starts writes its pid to $W/pids; cleanup stops those.
 cleanup() {
-	if [ -f "$W/pids" ]; then
-		for p in $(cat "$W/pids"); do kill "$p" 2>/dev/null; done
-		sleep 0.2
-	fi
+	reg_stop
 	rm -rf "$T_TMP"
 }
 trap cleanup EXIT INT TERM
@@ -35,85 +34,35 @@ AUTHREG=5002	# docker-registry, TLS, htpasswd
 PLAIN=5003	# docker-registry, plain HTTP
 FAKE=6000	# fake registries: 6001...
 
-wait_port() {
-	$PY - "$1" <<'EOF'
-import socket, sys, time
-for _ in range(200):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-EOF
-}
-
-# start_registry NAME PORT tls|plain [htpasswd]
-start_registry() {
-	{
-		echo "version: 0.1"
-		echo "log: {level: warn}"
-		echo "storage: {filesystem: {rootdirectory: $W/$1}}"
-		echo "http:"
-		echo "  addr: 127.0.0.1:$2"
-		echo "  secret: corral-test"
-		if [ "$3" = tls ]; then
-			echo "  tls: {certificate: $W/srv.crt, key: $W/srv.key}"
-		fi
-		if [ -n "${4:-}" ]; then
-			echo "auth: {htpasswd: {realm: corral-test, path: $4}}"
-		fi
-	} > "$W/$1.yml"
-	docker-registry serve "$W/$1.yml" > "$W/$1.log" 2>&1 &
-	echo $! >> "$W/pids"
-	wait_port "$2"
-}
-
 start_fake() {	# MODE PORT [TARGET]
 	$PY "$HERE/fake-registry.py" --mode "$1" --port "$2" --cert "$W/srv.crt" --key "$W/srv.key" \
 		--layout "$W/oci" --target "${3:-https://localhost:$REG}" 2> "$W/fake-$1.log" &
 	echo $! >> "$W/pids"
-	wait_port "$2"
+	reg_wait_port "$2"
 }
 
 setup() {
 	cd "$W"
-	# A CA (EC P-256) and a server certificate (RSA) for localhost and 127.0.0.1.
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
-		-out ca.crt -days 2 -subj /CN=corral-test-ca 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > ext
-	openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt \
-		-days 2 -extfile ext 2>/dev/null
+	reg_certs
+	# A second CA that signed nothing here.
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key \
 		-out other.crt -days 2 -subj /CN=other-ca 2>/dev/null
-	mkdir certs && cp ca.crt certs/
 	htpasswd -Bbn alice s3cret > htpasswd
 
-	start_registry reg $REG tls
-	start_registry authreg $AUTHREG tls "$W/htpasswd"
-	start_registry plainreg $PLAIN plain
+	reg_start reg $REG tls
+	reg_start authreg $AUTHREG tls "$W/htpasswd"
+	reg_start plainreg $PLAIN plain
 
 	# Images: small (busybox, a file, Env and Cmd), its arm64 twin, one
 	# whose second layer deletes a file, one with a 20 MB layer, and an
 	# index of small + twin.
-	umoci init --layout oci
-	umoci new --image oci:small
-	umoci unpack --image oci:small b >/dev/null
-	mkdir -p b/rootfs/bin b/rootfs/etc
-	cp /bin/busybox b/rootfs/bin/busybox
-	echo hello > b/rootfs/etc/greeting
-	umoci repack --image oci:small b
-	umoci config --image oci:small --config.env FOO=bar --config.cmd /bin/busybox --config.cmd echo
+	reg_image_small oci small
 	umoci config --image oci:small --tag arm --architecture arm64
 	rm -rf b && umoci unpack --image oci:small b >/dev/null
 	rm b/rootfs/etc/greeting
 	umoci repack --image oci:wh b
-	umoci new --image oci:big
-	rm -rf b && umoci unpack --image oci:big b >/dev/null
-	head -c 20000000 /dev/urandom > b/rootfs/big
-	umoci repack --image oci:big b
 	rm -rf b
+	reg_image_big oci big
 	$PY - oci <<'EOF'
 import hashlib, json, os, sys
 d = sys.argv[1]
@@ -132,13 +81,12 @@ idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json",
                          "annotations": {"org.opencontainers.image.ref.name": "multi"}})
 json.dump(idx, open(d + "/index.json", "w"))
 EOF
-	sk="skopeo copy -q --dest-cert-dir $W/certs"
-	$sk oci:oci:small docker://localhost:$REG/test/small:v1
-	$sk --format v2s2 oci:oci:small docker://localhost:$REG/test/docker:v1
-	$sk oci:oci:wh docker://localhost:$REG/test/wh:v1
-	$sk oci:oci:big docker://localhost:$REG/test/big:v1
-	$sk --all oci:oci:multi docker://localhost:$REG/test/multi:v1
-	$sk --dest-creds alice:s3cret oci:oci:small docker://localhost:$AUTHREG/private/small:v1
+	reg_push oci:small localhost:$REG/test/small:v1
+	reg_push oci:small localhost:$REG/test/docker:v1 --format v2s2
+	reg_push oci:wh localhost:$REG/test/wh:v1
+	reg_push oci:big localhost:$REG/test/big:v1
+	reg_push oci:multi localhost:$REG/test/multi:v1 --all
+	reg_push oci:small localhost:$AUTHREG/private/small:v1 --dest-creds alice:s3cret
 	skopeo copy -q --dest-tls-verify=false oci:oci:small docker://localhost:$PLAIN/test/small:v1
 
 	start_fake serve $((FAKE + 1))
@@ -194,6 +142,48 @@ t_again() {
 t_list() {
 	"$CORRAL" pull --list --dest "$W/s1" > "$W/out"
 	grep -q "^localhost:$REG/test/small:v1	$(tag_digest small)	.*	unpacked$" "$W/out" || fail "$(cat "$W/out")"
+}
+
+# run --image: the pulled tree as the lower, the config's Cmd, Env,
+# WorkingDir and User, overridden from the command line as in Docker.
+t_run_image() {
+	img=localhost:$REG/test/small:v1
+	export CORRAL_IMAGES="$W/s1"
+	expect_eq "Cmd" "$("$CORRAL" run --image $img)" "image-cmd"
+	out=$(BAR=host "$CORRAL" run --image $img -- /bin/busybox sh -c 'echo $FOO ${BAR:-unset} $PATH; pwd; cat greeting')
+	expect_eq "Env, no host env, default PATH, WorkingDir" "$(echo $out)" \
+		"bar unset /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /etc hello"
+	expect_eq "--env" "$("$CORRAL" run --image $img --env FOO=baz -- /bin/busybox sh -c 'echo $FOO')" "baz"
+	expect_eq "--entrypoint" "$("$CORRAL" run --image $img --entrypoint /bin/busybox -- echo hi)" "hi"
+	expect_eq "--cwd" "$("$CORRAL" run --image $img --cwd / -- /bin/busybox pwd)" "/"
+	expect_eq "--user" "$("$CORRAL" run --image $img --user 1000:1001 -- /bin/busybox sh -c 'id -u; id -g' | tr '\n' ' ')" "1000 1001 "
+	expect_eq "non-root caps" "$("$CORRAL" run --image $img --user 1000 -- /bin/busybox grep CapEff /proc/self/status)" \
+		"CapEff:	0000000000000000"
+	# Writes go to the overlay, never into the stored tree.
+	"$CORRAL" run --image $img -- /bin/busybox sh -c 'echo x > /etc/greeting'
+	expect_eq "tree untouched" "$(cat "$(rootfs s1 "$(tag_digest small)")/etc/greeting")" hello
+	set +e
+	err=$("$CORRAL" run --image $img --user nobody -- /bin/busybox true 2>&1); rc=$?
+	set -e
+	expect_eq "unknown user" "$rc" 125
+	case $err in *"not in the image's /etc/passwd"*) ;; *) fail "$err" ;; esac
+	unset CORRAL_IMAGES
+}
+
+t_rmi_gc() {
+	pull s9 localhost:$REG/test/small:v1 >/dev/null
+	pull s9 localhost:$REG/test/wh:v1 >/dev/null
+	n0=$(ls "$W/s9/blobs/sha256" | wc -l)
+	"$CORRAL" pull --rmi localhost:$REG/test/wh:v1 --dest "$W/s9"
+	"$CORRAL" pull --list --dest "$W/s9" | grep -q "test/small:v1" || fail "small gone"
+	! "$CORRAL" pull --list --dest "$W/s9" | grep -q "test/wh:v1" || fail "wh still listed"
+	n1=$(ls "$W/s9/blobs/sha256" | wc -l)
+	[ "$n1" -lt "$n0" ] || fail "no blob removed: $n0 -> $n1"
+	[ ! -d "$(rootfs s9 "$(tag_digest wh)")" ] || fail "wh tree kept"
+	[ -d "$(rootfs s9 "$(tag_digest small)")" ] || fail "small tree removed"
+	out=$("$CORRAL" pull --gc --dest "$W/s9")
+	case $out in "removed 0 blobs"*) ;; *) fail "gc after rmi: $out" ;; esac
+	expect_rc 125 "$CORRAL" pull --rmi localhost:$REG/test/nothere:v1 --dest "$W/s9" 2>/dev/null
 }
 
 t_index() {
@@ -368,6 +358,8 @@ fi
 t "pull: OCI manifest over TLS, digest printed, rootfs unpacked" t_oci
 t "pull: a second pull fetches only the manifest" t_again
 t "pull: --list shows the stored image" t_list
+t "run --image: the image's tree, Cmd, Env, WorkingDir; command-line overrides" t_run_image
+t "pull --rmi removes an image and what only it used; --gc" t_rmi_gc
 t "pull: OCI index resolved to the host platform, --platform, missing platform named" t_index
 t "pull: Docker v2 schema 2 manifest, by tag and by digest" t_v2s2
 t "pull: a whiteout layer deletes a file of the layer below" t_whiteout

@@ -11,9 +11,9 @@ trap 'rm -rf "$T_TMP"' EXIT
 
 t() {
 	_name=$1; shift
-	# A test's background jobs die with it, pass or fail (dash's `jobs`
-	# sees nothing from a command substitution: kill the subshell's children).
-	_out=$( (trap '_rc=$?; read _me _x < /proc/self/stat; pkill -P $_me 2>/dev/null || :; exit $_rc' EXIT
+	# Whatever a test started dies with it, pass or fail: its whole process
+	# tree (dash's `jobs` sees nothing from a command substitution).
+	_out=$( (trap '_rc=$?; read _me _x < /proc/self/stat; kill_tree $_me; exit $_rc' EXIT
 		set -e; "$@") 2>&1 )
 	_rc=$?
 	if [ $_rc -eq 0 ]; then
@@ -22,6 +22,15 @@ t() {
 		echo "not ok - $_name (exit $_rc)"
 		printf '%s\n' "$_out" | tail -n 20 | sed 's/^/#   /'
 	fi
+}
+
+# kill_tree PID: SIGKILLs every descendant of PID, deepest first.
+kill_tree() {
+	local _c
+	for _c in $(pgrep -P "$1" 2>/dev/null); do
+		kill_tree "$_c"
+		kill -KILL "$_c" 2>/dev/null || :
+	done
 }
 
 skip() { echo "skip - $1: $2"; }

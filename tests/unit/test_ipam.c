@@ -197,6 +197,13 @@ TEST(own_start_time)
 	CHECK_INT(ipam_parse_owner("sandbox:abc", &o, NULL), 0);
 	CHECK_INT(o.kind, IPAM_OWNER_SANDBOX);
 	CHECK(ipam_parse_owner("sandbox:../x", &o, NULL) < 0);
+	CHECK_INT(ipam_owner_sandbox("sb", getpid(), &o, NULL), 0);
+	CHECK_INT(o.kind, IPAM_OWNER_SANDBOX);
+	CHECK_INT(o.pid, getpid());
+	CHECK_INT(o.start, a);
+	char lease[256];
+	CHECK(ipam_format_lease(&o, lease, sizeof(lease)) > 0);
+	CHECK(strncmp(lease, "sandbox sb\npid ", 15) == 0);
 	CHECK(ipam_parse_owner("pid:0", &o, NULL) < 0);
 	CHECK(ipam_parse_owner("pid:12x", &o, NULL) < 0);
 	CHECK(ipam_parse_owner("nobody", &o, NULL) < 0);
