@@ -123,6 +123,8 @@ struct run_opts {
 	struct sc_filter *filter;
 	struct cgroup_limits limits;
 	struct cgroup cg;
+	struct cgroup pod_cg;			/* the pod's, when it has limits */
+	bool in_pod_cg;
 	bool debug;
 	const char *image, *entrypoint, *user;
 	bool set_user;
@@ -553,6 +555,16 @@ static int join_sandbox(struct run_opts *o, struct err *e)
 	o->pod_pid = r == 0;
 	if (o->pod_pid)
 		mask |= NS_BIT(NS_PID);
+	/* Members live under the pod's limits, in its cgroup. */
+	char cgname[CGROUP_NAME_MAX + 1];
+	snprintf(cgname, sizeof(cgname), "%s%s", SANDBOX_CGROUP_PREFIX, sp.id);
+	r = cgroup_open(cgname, &o->pod_cg, e);
+	if (r < 0 && r != -ENOENT)
+		return err_prefix(e, "--sandbox %s", o->sandbox);
+	o->in_pod_cg = r == 0;
+	if (o->in_pod_cg && (o->limits.memory || o->limits.pids || o->limits.cpu_quota))
+		return err_set(e, EINVAL, "--sandbox %s has limits of its own; --memory, --pids and "
+			       "--cpus cannot be added to them", o->sandbox);
 	nsjoin_init(&j);
 	r = nsjoin_open_pid(&j, sp.pid, mask, sp.start, e);
 	if (r == 0)
@@ -707,7 +719,7 @@ int run_main(int argc, char **argv)
 	}
 	close(sync[0]);
 	struct net_attachment att = { 0 };
-	if (cgroup_attach(&o.cg, init, &e) < 0 ||
+	if (cgroup_attach(o.in_pod_cg ? &o.pod_cg : &o.cg, init, &e) < 0 ||
 	    (o.net == NET_NAT && attach_nat(&o, init, want, &att, &e) < 0)) {
 		struct err ignored;
 		kill(init, SIGKILL);

@@ -290,6 +290,30 @@ containers_join_with_run_and_rm_stops_them() {
 	same_as "$T_TMP/base"
 }
 
+members_live_under_the_pods_limits() {
+	$SB create --name lim --pids 16 > /dev/null
+	# init and python count too, besides pause: at most ~13 children fit.
+	n=$($CORRAL run --sandbox lim -- python3 -c '
+import os, time
+n = 0
+for i in range(40):
+    try:
+        if os.fork() == 0:
+            time.sleep(2); os._exit(0)
+        n += 1
+    except OSError:
+        break
+print(n)')
+	[ "$n" -le 14 ] && [ "$n" -ge 4 ] || fail "forks in the pod: $n"
+	set +e
+	err=$($CORRAL run --sandbox lim --memory 64m -- true 2>&1); rc=$?
+	set -e
+	expect_eq "own limits in a pod with limits" "$rc" 125
+	case $err in *"has limits of its own"*) ;; *) fail "$err" ;; esac
+	$SB rm lim > /dev/null
+	same_as "$T_TMP/base"
+}
+
 # SIGKILL corral at a random moment of create, then of rm; gc must bring
 # the host back to the base each time.
 kill_during_create_and_rm() {
@@ -325,4 +349,5 @@ T "sandbox: refs that are no id or name are refused" bad_refs_touch_nothing
 T "sandbox: gc removes dead and broken sandboxes, keeps live ones" gc_removes_dead_and_broken
 T "sandbox: 20 parallel creates, distinct ids and addresses" twenty_parallel_creates
 T "sandbox: run --sandbox joins (localhost, PID 1); rm stops it" containers_join_with_run_and_rm_stops_them
+T "sandbox: run --sandbox members live under the pod's cgroup limits" members_live_under_the_pods_limits
 T "sandbox: SIGKILL during create and rm, 50 rounds; gc restores the host" kill_during_create_and_rm
