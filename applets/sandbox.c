@@ -346,7 +346,7 @@ static __attribute__((noreturn)) void pause_child(int ready, int netfd, const st
 						  const char *hostname)
 {
 	struct err e;
-	if (setsid() < 0)
+	if (setsid() < 0 || chdir("/") < 0)	/* pin no mount with a cwd */
 		child_fail(ready, "setsid", errno);
 	if (netfd >= 0 && setns(netfd, CLONE_NEWNET) < 0)
 		child_fail(ready, "setns net", errno);

@@ -130,43 +130,6 @@ section_start() {
 	target start corral crun 0.25
 }
 
-# Section: what each part of `corral run` costs, by turning parts off.
-section_parts() {
-	say "== parts: corral run /bin/true with parts turned off (ms per start) =="
-	has_applet run || { say "corral: $CORRAL has no 'run' applet yet; section skipped"; return 0; }
-	bench parts floor \
-		"corral=$CORRAL run -- /bin/true" \
-		"no-seccomp=$CORRAL run --seccomp unconfined -- /bin/true" \
-		"net-host=$CORRAL run --net host -- /bin/true" \
-		"neither=$CORRAL run --seccomp unconfined --net host -- /bin/true" \
-		"floor=$FLOOR /bin/true" \
-		"floor-bare=$FLOOR -b /bin/true"
-}
-
-# Section: boot-time sandboxes. The initramfs of the default boot config
-# (sizes with and without its modules, and corral's own part), then the
-# boot test under qemu, whose first sandbox prints the guest's uptime.
-section_vm() {
-	say "== vm: corral as /init under qemu (software emulation) =="
-	BUSYBOX=0 OUT=$B/initramfs.cpio.gz sh tools/initramfs.sh >/dev/null || { say "vm: make initramfs failed"; return 0; }
-	f=$B/initramfs.cpio.gz.sizes
-	kib() { awk -v k="$1" '$1 == k { printf "%.0f", $2 / 1024 }' "$f"; }
-	say "initramfs without busybox (configs/boot.json, kernel $(awk '$1 == "kernel" { print $2 }' "$f")):"
-	say "  with its $(awk '$1 == "modules" { print $2 }' "$f") modules  $(kib bytes) KiB gzipped"
-	say "  without modules     $(kib bytes_without_modules) KiB gzipped"
-	own=$(kib corral_bytes)
-	say "  corral alone        $own KiB gzipped  (target < 200 KiB: $([ "$own" -lt 200 ] && echo met || echo missed))"
-	if ! VM_BOOTS="pivot chroot" sh tools/check-vm.sh > "$B/vm.txt" 2>&1; then
-		say "vm: the boot test failed; see $B/vm.txt"
-		return 0
-	fi
-	r=build/vmtest/results
-	val() { awk -v k="$1" '$1 == k { print $2 }' "$r"; }
-	say "boot to first sandbox ready (guest clock, s since the kernel started):"
-	say "  tmpfs root (pivot_root)      $(val ready_pivot) s   (qemu start to power-off $(val wall_pivot) s)"
-	say "  initramfs root (chroot)      $(val ready_chroot) s   (qemu start to reboot $(val wall_chroot) s)"
-}
-
 # Section: pod sandboxes, in a throwaway netns playing the host (with its own
 # /run): `sandbox create` + `rm` against the same pod made by hand with `ip`
 # and `catatonit -P`; 500 live sandboxes; pause's memory against its peers.
@@ -267,6 +230,237 @@ sandbox_inner() {
 		kill $p; wait $p 2>/dev/null || :
 	done
 }
+
+# Section: what each part of `corral run` costs, by turning parts off.
+section_parts() {
+	say "== parts: corral run /bin/true with parts turned off (ms per start) =="
+	has_applet run || { say "corral: $CORRAL has no 'run' applet yet; section skipped"; return 0; }
+	bench parts floor \
+		"corral=$CORRAL run -- /bin/true" \
+		"no-seccomp=$CORRAL run --seccomp unconfined -- /bin/true" \
+		"net-host=$CORRAL run --net host -- /bin/true" \
+		"neither=$CORRAL run --seccomp unconfined --net host -- /bin/true" \
+		"floor=$FLOOR /bin/true" \
+		"floor-bare=$FLOOR -b /bin/true"
+}
+
+# Section: boot-time sandboxes. The initramfs of the default boot config
+# (sizes with and without its modules, and corral's own part), then the
+# boot test under qemu, whose first sandbox prints the guest's uptime.
+section_vm() {
+	say "== vm: corral as /init under qemu (software emulation) =="
+	BUSYBOX=0 OUT=$B/initramfs.cpio.gz sh tools/initramfs.sh >/dev/null || { say "vm: make initramfs failed"; return 0; }
+	f=$B/initramfs.cpio.gz.sizes
+	kib() { awk -v k="$1" '$1 == k { printf "%.0f", $2 / 1024 }' "$f"; }
+	say "initramfs without busybox (configs/boot.json, kernel $(awk '$1 == "kernel" { print $2 }' "$f")):"
+	say "  with its $(awk '$1 == "modules" { print $2 }' "$f") modules  $(kib bytes) KiB gzipped"
+	say "  without modules     $(kib bytes_without_modules) KiB gzipped"
+	own=$(kib corral_bytes)
+	say "  corral alone        $own KiB gzipped  (target < 200 KiB: $([ "$own" -lt 200 ] && echo met || echo missed))"
+	if ! VM_BOOTS="pivot chroot" sh tools/check-vm.sh > "$B/vm.txt" 2>&1; then
+		say "vm: the boot test failed; see $B/vm.txt"
+		return 0
+	fi
+	r=build/vmtest/results
+	val() { awk -v k="$1" '$1 == k { print $2 }' "$r"; }
+	say "boot to first sandbox ready (guest clock, s since the kernel started):"
+	say "  tmpfs root (pivot_root)      $(val ready_pivot) s   (qemu start to power-off $(val wall_pivot) s)"
+	say "  initramfs root (chroot)      $(val ready_chroot) s   (qemu start to reboot $(val wall_chroot) s)"
+}
+
+# Section: `corral pull` against `skopeo copy` to an oci: layout (and then
+# `umoci unpack`), from Debian's docker-registry on 127.0.0.1 with TLS
+# (tests/registry.sh sets it up, as for tests/integration/60-pull.sh).
+# The registry and every pull run inside a network namespace made here
+# (unshare -n): only its loopback carries traffic. BENCH_PULL_N rounds
+# (default 10, after one unmeasured round); every round starts from empty
+# stores, so each pull is a full download. Peak RSS comes from GNU time
+# over BENCH_PULL_RSS separate runs (default 3; the highest is kept).
+section_pull() {
+	say "== pull: corral pull against skopeo copy + umoci unpack, local registry over TLS =="
+	has_applet pull || { say "corral: $CORRAL has no 'pull' applet; section skipped"; return 0; }
+	need docker-registry docker-registry
+	need umoci umoci
+	need skopeo skopeo
+	need openssl openssl
+	need unshare util-linux
+	need ip iproute2
+	need python3 python3
+	[ -x /usr/bin/time ] || { say "bench: installing time (for /usr/bin/time)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q time >/dev/null; }
+	case $CORRAL in /*) ;; *) CORRAL=$(pwd)/$CORRAL ;; esac
+	BENCH_PULL_NETNS=1 CORRAL=$CORRAL unshare -n sh tools/bench.sh
+	pull_sizes
+	say
+	say "targets:"
+	target pull corral skopeo+umoci 0.5
+	target pull corral-20M skopeo+umoci-20M 0.5
+	awk '$1 == "corral" || $1 == "corral-20M" { if ($2 > m) m = $2 }
+		END { printf "  %-28s %.2f MiB  %s\n", "corral peak RSS < 4 MiB:", m / 1024,
+			(m > 0 && m < 4096) ? "met" : "missed" }' "$B/pull-rss.txt"
+	sed -n 's/^budget: \([0-9]*\) KiB.*: \([A-Z]*\)\(.*\)/  binary within \1 KiB (size.sh): \2\3/p' \
+		"$B/pull-size.txt" | sed 's/: OK/: met, OK/; s/: OVER/: missed, OVER/'
+}
+
+# The bytes TLS and inflate add to the binary, from the link map of
+# tools/size.sh: TLS is BearSSL + lib/tls.c, inflate is zlib + lib/layer.c
+# + lib/tar.c.
+pull_sizes() {
+	sh tools/size.sh > "$B/pull-size.txt" 2>&1 ||
+		{ say "size: tools/size.sh failed:"; tail -n 5 "$B/pull-size.txt"; return 0; }
+	say
+	say "binary: $(sed -n 's/^corral: \([0-9]*\) bytes.*/\1/p' "$B/pull-size.txt") bytes," \
+		"budget $(sed -n 's/^budget: //p' "$B/pull-size.txt")"
+	say "added by TLS and inflate (tools/size.sh link map, $B/pull-size.txt):"
+	awk '
+	$1 == "library" && $2 == "BearSSL" || $1 == "lib" && $2 == "lib/tls.c" { tls += $3; t = t " " $2 " " $3 }
+	$1 == "library" && $2 == "zlib" || $1 == "lib" && ($2 == "lib/layer.c" || $2 == "lib/tar.c") { inf += $3; i = i " " $2 " " $3 }
+	END {
+		printf "  %-10s %7d bytes (%.1f KiB):%s\n", "TLS", tls, tls / 1024, t
+		printf "  %-10s %7d bytes (%.1f KiB):%s\n", "inflate", inf, inf / 1024, i
+	}' "$B/pull-size.txt"
+}
+
+# rss NAME COMMAND...: runs COMMAND under GNU time, appending "NAME KiB"
+# (its peak RSS) to $W/rss.raw and its stderr to $W/rss.err.
+rss() {
+	_n=$1
+	shift
+	/usr/bin/time -f "$_n %M" -a -o "$W/rss.raw" "$@" > /dev/null 2>> "$W/rss.err" ||
+		{ say "pull: $_n failed: $(tail -n 3 "$W/rss.err")"; return 1; }
+}
+
+# The part of section_pull that runs in its own network namespace.
+pull_netns() {
+	ip link set lo up
+	W=$(mktemp -d /tmp/crbench.XXXXXX)
+	REG_W=$W
+	. tests/registry.sh
+	trap 'reg_stop; rm -rf "$W"' EXIT
+	trap 'exit 130' INT TERM
+	port=5001
+	small=localhost:$port/bench/small:v1 big=localhost:$port/bench/big:v1
+	set +e
+	(set -e
+	 reg_certs
+	 reg_start reg $port tls
+	 reg_image_small "$W/oci" small
+	 reg_image_big "$W/oci" big
+	 reg_push "$W/oci:small" "$small"
+	 reg_push "$W/oci:big" "$big") > "$W/setup.log" 2>&1
+	rc=$?
+	set -e
+	if [ $rc -ne 0 ]; then
+		say "pull: registry set-up failed:"
+		tail -n 20 "$W/setup.log" | sed 's/^/  /'
+		return 1
+	fi
+	# skopeo copy then umoci unpack, as one command for the driver.
+	# shellcheck disable=SC2016
+	printf '%s\n' '#!/bin/sh' 'set -e' \
+		"skopeo copy -q --src-cert-dir $W/certs docker://\$1 oci:\$2:img" \
+		'umoci unpack --image "$2:img" "$2.bundle" >/dev/null' > "$W/skopeo-umoci"
+	S=$W/st
+	pull="$CORRAL pull -q --ca $W/ca.crt"
+	sk="skopeo copy -q --src-cert-dir $W/certs"
+	set -- \
+		"corral-pull=$pull --no-unpack --dest $S/c1 $small" \
+		"skopeo-copy=$sk docker://$small oci:$S/s1:img" \
+		"corral=$pull --dest $S/c2 $small" \
+		"skopeo+umoci=sh $W/skopeo-umoci $small $S/s2" \
+		"corral-pull-20M=$pull --no-unpack --dest $S/c3 $big" \
+		"skopeo-copy-20M=$sk docker://$big oci:$S/s3:img" \
+		"corral-20M=$pull --dest $S/c4 $big" \
+		"skopeo+umoci-20M=sh $W/skopeo-umoci $big $S/s4"
+	rounds=${BENCH_PULL_N:-10}
+	say "$rounds rounds (after one unmeasured), each from empty stores; ms per pull"
+	: > "$W/all.txt"
+	r=0
+	while [ $r -le "$rounds" ]; do
+		rm -rf "$S" && mkdir "$S"
+		"$DRIVER" -w 0 -n 1 -o "$W/round.txt" "$@" >> "$W/rounds.log" 2>&1 ||
+			{ say "pull: round $r failed:"; tail -n 12 "$W/rounds.log" | sed 's/^/  /'; return 1; }
+		[ $r -eq 0 ] || cat "$W/round.txt" >> "$W/all.txt"
+		set -- "$@" "$1"	# the next round starts one command later
+		shift
+		r=$((r + 1))
+	done
+	grep -e 'left out' -e 'all failed' -e 'failed runs' "$W/rounds.log" | sort | uniq -c | sed 's/^/  benchrun:/' || :
+	# Medians per command, in the driver's format ($B/pull.txt), and a table.
+	awk '{ n[$1]++; w[$1, n[$1]] = $2; c[$1, n[$1]] = $3; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
+	function med(a, name, cnt,   i, j, t, v) {
+		for (i = 1; i <= cnt; i++) v[i] = a[name, i]
+		for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+		lo = v[1]; hi = v[cnt]
+		return (cnt % 2) ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2
+	}
+	END {
+		for (i = 1; i <= k; i++) {
+			x = order[i]; mc = med(c, x, n[x]); mw = med(w, x, n[x])
+			printf "%s %.3f %.3f %.3f %.3f %d\n", x, mw, mc, lo, hi, n[x]
+		}
+	}' "$W/all.txt" > "$W/med.txt"
+	cut -d' ' -f1-3 "$W/med.txt" > "$B/pull.txt"
+	printf '  %-18s %9s %9s %9s %9s %5s\n' what "wall p50" min max "cpu p50" runs
+	for x in corral-pull skopeo-copy corral skopeo+umoci corral-pull-20M skopeo-copy-20M corral-20M skopeo+umoci-20M; do
+		awk -v x="$x" '$1 == x { printf "  %-18s %9.1f %9.1f %9.1f %9.1f %5d\n", $1, $2, $4, $5, $3, $6; f = 1 }
+			END { if (!f) printf "  %-18s %9s\n", x, "no runs" }' "$W/med.txt"
+	done
+	say "  (corral-pull, skopeo-copy: the download alone; corral, skopeo+umoci: with the"
+	say "  unpack into a rootfs; -20M: the image with one 20 MB layer of random bytes)"
+
+	# Peak RSS, with GNU time; the highest of BENCH_PULL_RSS runs each.
+	: > "$W/rss.raw"
+	k=0
+	while [ $k -lt "${BENCH_PULL_RSS:-3}" ]; do
+		rm -rf "$S" && mkdir "$S"
+		for img in small big; do
+			ref=$small sfx=
+			[ $img = big ] && ref=$big sfx=-20M
+			# shellcheck disable=SC2086
+			rss "corral-pull$sfx" $pull -v --no-unpack --dest "$S/c1$img" "$ref"
+			# shellcheck disable=SC2086
+			rss "corral$sfx" $pull -v --dest "$S/c2$img" "$ref"
+			# shellcheck disable=SC2086
+			rss "skopeo-copy$sfx" $sk "docker://$ref" "oci:$S/s$img:img"
+			rss "umoci-unpack$sfx" umoci unpack --image "$S/s$img:img" "$S/b$img"
+		done
+		k=$((k + 1))
+	done
+	# GNU time may put "Command exited with non-zero status" lines in front.
+	awk 'NF == 2 && $2 ~ /^[0-9]+$/ { if ($2 > m[$1]) m[$1] = $2 }
+		END { for (x in m) print x, m[x] }' "$W/rss.raw" > "$B/pull-rss.txt"
+	# skopeo + umoci: two processes one after the other; the pair peaks at the larger.
+	awk '{ m[$1] = $2 } END {
+		print "skopeo+umoci", (m["skopeo-copy"] > m["umoci-unpack"]) ? m["skopeo-copy"] : m["umoci-unpack"]
+		print "skopeo+umoci-20M", (m["skopeo-copy-20M"] > m["umoci-unpack-20M"]) ? m["skopeo-copy-20M"] : m["umoci-unpack-20M"]
+	}' "$B/pull-rss.txt" > "$W/rss.pair"
+	cat "$W/rss.pair" >> "$B/pull-rss.txt"
+	say
+	say "peak RSS (GNU time, the highest of ${BENCH_PULL_RSS:-3} runs):"
+	for x in corral-pull skopeo-copy corral umoci-unpack skopeo+umoci corral-pull-20M skopeo-copy-20M corral-20M umoci-unpack-20M skopeo+umoci-20M; do
+		awk -v x="$x" '$1 == x { printf "  %-18s %7.1f MiB\n", $1, $2 / 1024 }' "$B/pull-rss.txt"
+	done
+
+	# Throughput of the 20 MB image: the bytes corral fetched (manifest,
+	# config, layer) over the median wall time of the download alone, TLS
+	# handshake and all.
+	fetched=$(sed -n 's/.*blobs fetched, \([0-9]*\) bytes in.*/\1/p' "$W/rss.err" | sort -n | uniq)
+	bytes=$(echo "$fetched" | tail -n 1)
+	say
+	say "images: $(echo "$fetched" | head -n 1) bytes (busybox), $bytes bytes (20 MB layer), all blobs"
+	say "throughput, 20 MB layer ($bytes bytes fetched; over the median wall time):"
+	for x in corral-pull-20M skopeo-copy-20M corral-20M skopeo+umoci-20M; do
+		awk -v x="$x" -v b="$bytes" '$1 == x && $2 > 0 { printf "  %-18s %7.1f MiB/s\n", x, b / 1048576 / ($2 / 1000) }' "$W/med.txt"
+	done
+	say "  (corral -v, its own clock, no exec: $(sed -n 's/.*bytes in .* s (\([0-9.]* MiB\/s\)).*/\1/p' "$W/rss.err" | sort -n | tail -n 1) at best)"
+	say "  TLS: $(sed -n 's/^corral pull: TLS: \([^ ]*\).*/\1/p' "$W/rss.err" | sort -u | tr '\n' ' ')"
+}
+
+if [ -n "${BENCH_PULL_NETNS:-}" ]; then
+	pull_netns
+	exit
+fi
 
 [ "$(id -u)" -eq 0 ] || { say "bench: needs root (namespaces, mounts)"; exit 1; }
 [ -x "$DRIVER" ] && [ -x "$FLOOR" ] || { say "bench: run 'make bench' (needs $DRIVER, $FLOOR)"; exit 1; }

@@ -16,16 +16,15 @@ if [ -z "${CR_PULL_NETNS:-}" ]; then
 	CR_PULL_NETNS=1 exec unshare -n sh -c 'ip link set lo up && exec sh "$0"' "$HERE/60-pull.sh"
 fi
 . "$HERE/lib.sh"
+. "$HERE/../registry.sh"
 
-PY=/usr/bin/python3
-[ -x $PY ] || PY=python3
+PY=$REG_PY
 W=$T_TMP
-# Every server this file starts writes its pid here; cleanup stops those.
+# shellcheck disable=SC2034 # tests/registry.sh works in $REG_W
+REG_W=$W
+# Every server this file starts writes its pid to $W/pids; cleanup stops those.
 cleanup() {
-	if [ -f "$W/pids" ]; then
-		for p in $(cat "$W/pids"); do kill "$p" 2>/dev/null; done
-		sleep 0.2
-	fi
+	reg_stop
 	rm -rf "$T_TMP"
 }
 trap cleanup EXIT INT TERM
@@ -35,86 +34,35 @@ AUTHREG=5002	# docker-registry, TLS, htpasswd
 PLAIN=5003	# docker-registry, plain HTTP
 FAKE=6000	# fake registries: 6001...
 
-wait_port() {
-	$PY - "$1" <<'EOF'
-import socket, sys, time
-for _ in range(200):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-EOF
-}
-
-# start_registry NAME PORT tls|plain [htpasswd]
-start_registry() {
-	{
-		echo "version: 0.1"
-		echo "log: {level: warn}"
-		echo "storage: {filesystem: {rootdirectory: $W/$1}}"
-		echo "http:"
-		echo "  addr: 127.0.0.1:$2"
-		echo "  secret: corral-test"
-		if [ "$3" = tls ]; then
-			echo "  tls: {certificate: $W/srv.crt, key: $W/srv.key}"
-		fi
-		if [ -n "${4:-}" ]; then
-			echo "auth: {htpasswd: {realm: corral-test, path: $4}}"
-		fi
-	} > "$W/$1.yml"
-	docker-registry serve "$W/$1.yml" > "$W/$1.log" 2>&1 &
-	echo $! >> "$W/pids"
-	wait_port "$2"
-}
-
 start_fake() {	# MODE PORT [TARGET]
 	$PY "$HERE/fake-registry.py" --mode "$1" --port "$2" --cert "$W/srv.crt" --key "$W/srv.key" \
 		--layout "$W/oci" --target "${3:-https://localhost:$REG}" 2> "$W/fake-$1.log" &
 	echo $! >> "$W/pids"
-	wait_port "$2"
+	reg_wait_port "$2"
 }
 
 setup() {
 	cd "$W"
-	# A CA (EC P-256) and a server certificate (RSA) for localhost and 127.0.0.1.
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
-		-out ca.crt -days 2 -subj /CN=corral-test-ca 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > ext
-	openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt \
-		-days 2 -extfile ext 2>/dev/null
+	reg_certs
+	# A second CA that signed nothing here.
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key \
 		-out other.crt -days 2 -subj /CN=other-ca 2>/dev/null
-	mkdir certs && cp ca.crt certs/
 	htpasswd -Bbn alice s3cret > htpasswd
 
-	start_registry reg $REG tls
-	start_registry authreg $AUTHREG tls "$W/htpasswd"
-	start_registry plainreg $PLAIN plain
+	reg_start reg $REG tls
+	reg_start authreg $AUTHREG tls "$W/htpasswd"
+	reg_start plainreg $PLAIN plain
 
 	# Images: small (busybox, a file, Env and Cmd), its arm64 twin, one
 	# whose second layer deletes a file, one with a 20 MB layer, and an
 	# index of small + twin.
-	umoci init --layout oci
-	umoci new --image oci:small
-	umoci unpack --image oci:small b >/dev/null
-	mkdir -p b/rootfs/bin b/rootfs/etc
-	cp /bin/busybox b/rootfs/bin/busybox
-	echo hello > b/rootfs/etc/greeting
-	umoci repack --image oci:small b
-	umoci config --image oci:small --config.env FOO=bar --config.cmd /bin/busybox --config.cmd echo \
-		--config.cmd image-cmd --config.workingdir /etc
+	reg_image_small oci small
 	umoci config --image oci:small --tag arm --architecture arm64
 	rm -rf b && umoci unpack --image oci:small b >/dev/null
 	rm b/rootfs/etc/greeting
 	umoci repack --image oci:wh b
-	umoci new --image oci:big
-	rm -rf b && umoci unpack --image oci:big b >/dev/null
-	head -c 20000000 /dev/urandom > b/rootfs/big
-	umoci repack --image oci:big b
 	rm -rf b
+	reg_image_big oci big
 	$PY - oci <<'EOF'
 import hashlib, json, os, sys
 d = sys.argv[1]
@@ -133,13 +81,12 @@ idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json",
                          "annotations": {"org.opencontainers.image.ref.name": "multi"}})
 json.dump(idx, open(d + "/index.json", "w"))
 EOF
-	sk="skopeo copy -q --dest-cert-dir $W/certs"
-	$sk oci:oci:small docker://localhost:$REG/test/small:v1
-	$sk --format v2s2 oci:oci:small docker://localhost:$REG/test/docker:v1
-	$sk oci:oci:wh docker://localhost:$REG/test/wh:v1
-	$sk oci:oci:big docker://localhost:$REG/test/big:v1
-	$sk --all oci:oci:multi docker://localhost:$REG/test/multi:v1
-	$sk --dest-creds alice:s3cret oci:oci:small docker://localhost:$AUTHREG/private/small:v1
+	reg_push oci:small localhost:$REG/test/small:v1
+	reg_push oci:small localhost:$REG/test/docker:v1 --format v2s2
+	reg_push oci:wh localhost:$REG/test/wh:v1
+	reg_push oci:big localhost:$REG/test/big:v1
+	reg_push oci:multi localhost:$REG/test/multi:v1 --all
+	reg_push oci:small localhost:$AUTHREG/private/small:v1 --dest-creds alice:s3cret
 	skopeo copy -q --dest-tls-verify=false oci:oci:small docker://localhost:$PLAIN/test/small:v1
 
 	start_fake serve $((FAKE + 1))
