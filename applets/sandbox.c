@@ -32,6 +32,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -343,7 +344,7 @@ static __attribute__((noreturn)) void child_fail(int fd, const char *what, int c
 }
 
 static __attribute__((noreturn)) void pause_child(int ready, int netfd, const struct cgroup *cg,
-						  const char *hostname)
+						  const char *hostname, const char *exe)
 {
 	struct err e;
 	if (setsid() < 0 || chdir("/") < 0)	/* pin no mount with a cwd */
@@ -365,6 +366,9 @@ static __attribute__((noreturn)) void pause_child(int ready, int netfd, const st
 		child_fail(ready, "readiness pipe", errno);
 	char *argv[] = { "pause", "--ready-fd", "3", NULL };
 	char *envp[] = { NULL };
+	/* By its path, so that ps shows corral (comm of /proc/self/exe is "exe"). */
+	if (exe[0])
+		execve(exe, argv, envp);
 	execve("/proc/self/exe", argv, envp);
 	child_fail(3, "exec /proc/self/exe", errno);
 }
@@ -395,6 +399,9 @@ static int start_pause(const char *root, struct sandbox_state *s, int netfd,
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return err_sys(e, errno, "pipe");
 	const char *host = s->name[0] && valid_hostname(s->name) ? s->name : s->id;
+	char exe[PATH_MAX];
+	ssize_t k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[k > 0 && exe[0] == '/' ? k : 0] = 0;
 	pid_t pid = proc_clone(flags);
 	if (pid < 0) {
 		int r = err_sys(e, errno, "sandbox %s: clone", s->id);
@@ -404,7 +411,7 @@ static int start_pause(const char *root, struct sandbox_state *s, int netfd,
 	}
 	if (pid == 0) {
 		close(p[0]);
-		pause_child(p[1], netfd, cg && cg->ndirs ? cg : NULL, host);
+		pause_child(p[1], netfd, cg && cg->ndirs ? cg : NULL, host, exe);
 	}
 	close(p[1]);
 	unsigned long long start = proc_start_time(pid);

@@ -267,6 +267,29 @@ twenty_parallel_creates() {
 	same_as "$T_TMP/base"
 }
 
+containers_join_with_run_and_rm_stops_them() {
+	id=$($SB create --name pod --pid pod)
+	pid=$(field $id pause_pid)
+	expect_eq "comm of pause" "$(cat /proc/$pid/comm)" corral
+	out=$($CORRAL run --sandbox pod -- sh -c 'hostname; cat /proc/1/comm; readlink /proc/self/ns/net')
+	expect_eq "hostname, PID 1, netns" "$(echo $out)" "pod corral $(readlink /proc/$pid/ns/net)"
+	$CORRAL run --sandbox pod -- python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 7200)); s.listen(1); c, a = s.accept(); c.sendall(b"hi")' &
+	i=0
+	until got=$($CORRAL run --sandbox $id -- python3 -c 'import socket; print(socket.create_connection(("127.0.0.1", 7200), timeout=2).recv(9).decode())' 2>/dev/null); do
+		i=$((i + 1)); [ $i -lt 50 ] || fail "no localhost server in the pod"; sleep 0.1
+	done
+	expect_eq "over localhost" "$got" hi
+	wait
+	$CORRAL run --sandbox pod -- sleep 100 &
+	member=$!
+	sleep 0.3
+	$SB rm pod > /dev/null
+	i=0
+	while kill -0 $member 2>/dev/null; do i=$((i + 1)); [ $i -lt 60 ] || fail "member outlived rm"; sleep 0.05; done
+	expect_rc 125 $CORRAL run --sandbox $id -- true
+	same_as "$T_TMP/base"
+}
+
 # SIGKILL corral at a random moment of create, then of rm; gc must bring
 # the host back to the base each time.
 kill_during_create_and_rm() {
@@ -301,4 +324,5 @@ T "sandbox: failed creates (address in use, name taken, memory) leave nothing" f
 T "sandbox: refs that are no id or name are refused" bad_refs_touch_nothing
 T "sandbox: gc removes dead and broken sandboxes, keeps live ones" gc_removes_dead_and_broken
 T "sandbox: 20 parallel creates, distinct ids and addresses" twenty_parallel_creates
+T "sandbox: run --sandbox joins (localhost, PID 1); rm stops it" containers_join_with_run_and_rm_stops_them
 T "sandbox: SIGKILL during create and rm, 50 rounds; gc restores the host" kill_during_create_and_rm
