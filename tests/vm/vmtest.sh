@@ -397,7 +397,7 @@ sandbox_rm_clean() {
 	l=$(ls /sys/fs/cgroup/corral 2>/dev/null | grep '^sandbox-') && left="$left cgroup $l;"
 	l=$(corral sandbox ls 2>&1 | grep -v '^ID ') && left="$left ls: $l;"
 	case $(cat "/proc/$pause/cmdline" 2>/dev/null | tr '\0' ' ') in
-	pause*) left="$left pause $pause;" ;;
+	*pause*) left="$left pause $pause;" ;;
 	esac
 	[ -z "$left" ] || fail "left after rm of $id ($addr):$left"
 }
