@@ -42,14 +42,14 @@ sed 's/^/# /' "$OUTDIR/initramfs.log"
 expect() {
 	case $1 in
 	pivot) summary="PASS, graceful stop on SIGTERM, power-down"
-		printf '%s\n' "corral init: modules: 9 asked for, 0 failed" "CORRAL-VM-PASS pivot" \
+		printf '%s\n' "corral init: modules: 10 asked for, 0 failed" "CORRAL-VM-PASS pivot" \
 			"corral init: SIGTERM: stopping the workloads" "CORRAL-GRACEFUL-STOP" \
 			"reboot: Power down" ;;
 	# a module is missing from the image: init must name it; a workload
 	# ignores SIGTERM: init must kill it after stop_timeout
 	chroot) summary="PASS, graceful stop on SIGINT (ctrl-alt-del), reboot"
 		printf '%s\n' "corral init: module dummy: not in /lib/modules/" \
-			"corral init: modules: 10 asked for, 1 failed" "CORRAL-VM-PASS chroot" \
+			"corral init: modules: 11 asked for, 1 failed" "CORRAL-VM-PASS chroot" \
 			"corral init: SIGINT (ctrl-alt-del): stopping the workloads" "CORRAL-GRACEFUL-STOP" \
 			"corral init: workload stubborn: still running after 2 s; killing it" \
 			"reboot: Restarting system" ;;

@@ -77,7 +77,7 @@ cgroup_controllers_enabled() {
 
 modules_loaded() {
 	# the config's list and what it pulls in (libcrc32c needs crc32c_generic first)
-	for m in overlay veth bridge nf_tables nf_conntrack nf_nat nft_chain_nat nft_masq \
+	for m in overlay veth bridge nf_tables nf_conntrack nf_nat nft_chain_nat nft_masq nft_ct \
 		 libcrc32c crc32c_generic llc stp; do
 		[ -d "/sys/module/$m" ] || fail "module $m is not loaded"
 	done
@@ -206,26 +206,200 @@ pause_reaps_zombies() {
 	[ $rc -eq 0 ] || fail "pause exited $rc on SIGTERM, want 0: $(cat "$T/pause.log")"
 }
 
-# ---- hooks: these need the network and pod-sandbox applets ----
+# ---- pod sandboxes: these need the network and pod-sandbox applets ----
+# The test host "out" is a netns made here, inside the VM, on an uplink
+# veth with TEST-NET-2 addresses: nothing leaves the VM. The pod "p" (made
+# by pod_bridge_nat) is used by the checks after it; sandbox_rm_clean
+# removes it and looks for anything left.
+OUT_ADDR=198.51.100.2
+UPLINK_ADDR=198.51.100.1
+POD=p
+
+need_pod_applets() {
+	has_applet sandbox || skip "no sandbox applet in this build (pod sandboxes)"
+	has_applet netsetup || skip "no netsetup applet in this build"
+}
+
+# pod_field KEY: a number or string member of `sandbox inspect $POD`.
+pod_field() {
+	corral sandbox inspect "$POD" 2>/dev/null |
+		sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -n 1
+}
+
+# listening PORT < /proc/net/tcp...: something listens on TCP PORT.
+listening() {
+	awk -v p="$(printf ':%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+		END { exit !f }'
+}
+# tcp_of NSENTER_ARGS...: the TCP sockets of that netns (/proc/net follows
+# the reader's netns).
+tcp_of() { corral nsenter "$@" -- cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; }
+out_listens() { tcp_of --net=/run/netns/out | listening "$1"; }
+pod_listens() { tcp_of --sandbox "$POD" | listening "$1"; }
 
 # A pod sandbox on a bridge with NAT, reaching a test-host namespace made
 # here inside the VM (never anything outside it).
 pod_bridge_nat() {
-	has_applet sandbox || skip "no sandbox applet in this build (pod sandboxes)"
-	skip "pod check not written for this build's sandbox applet yet"
+	need_pod_applets
+	n="corral netsetup"
+	$n netns add out && $n link add up0 type veth peer out0 netns out &&
+		$n addr add "$UPLINK_ADDR/24" dev up0 && $n link set up0 up &&
+		$n -n out addr add "$OUT_ADDR/24" dev out0 && $n -n out link set out0 up &&
+		$n -n out link set lo up || fail "cannot make the test host 'out'"
+	id=$(corral sandbox create --name "$POD" --pid pod 2>"$T/err") || fail "sandbox create: $(cat "$T/err")"
+	[ -n "$(printf '%s' "$id" | sed -n '/^[0-9a-f]\{16\}$/p')" ] || fail "create printed '$id', not an id"
+	addr=$(pod_field address)
+	case $addr in 10.89.*) ;; *) fail "pod address '$addr': $(corral sandbox inspect "$POD")" ;; esac
+	[ -e "/run/netns/$(pod_field netns)" ] || fail "no netns $(pod_field netns)"
+	# the listener in 'out' notes what it sees of its peer (nc -e: the
+	# socket is the program's stdin and stdout)
+	corral nsenter --net=/run/netns/out -- nc -l -p 8080 -e sh -c \
+		"netstat -tn > $T/out.net; cat > $T/out.log; echo bye" >"$T/nc.err" 2>&1 &
+	l=$!
+	trap 'kill $l 2>/dev/null' EXIT
+	wait_for 5 out_listens 8080 ||
+		fail "the listener in 'out' never came up: $(cat "$T/nc.err")"
+	corral run --sandbox "$POD" -- sh -c "echo hello-from-pod | nc -w 3 $OUT_ADDR 8080" 2>"$T/err" ||
+		fail "the pod cannot reach $OUT_ADDR:8080: $(cat "$T/err")"
+	wait_for 5 grep -q hello-from-pod "$T/out.log" || fail "'out' got: $(cat "$T/out.log" "$T/nc.err")"
+	peer=$(awk '$4 ~ /:8080$/ { print $5 }' "$T/out.net" | head -n 1)
+	case $peer in
+	*"$UPLINK_ADDR":*) ;;
+	*) fail "'out' saw the peer '$peer', not the NAT address $UPLINK_ADDR (pod $addr): $(cat "$T/out.net")" ;;
+	esac
+	echo "pod $addr -> $OUT_ADDR seen as $peer" >&2
 }
 
-# Two `run --net sandbox:ID` containers of one pod talking over localhost.
+# Two `run --sandbox` containers of one pod talking over localhost.
 run_sandbox_localhost() {
-	has_applet sandbox || skip "no sandbox applet in this build (run --net sandbox:ID)"
-	skip "localhost check not written for this build's sandbox applet yet"
+	need_pod_applets
+	corral sandbox inspect "$POD" >/dev/null 2>&1 || fail "no pod '$POD' (see pod-bridge-nat)"
+	corral run --sandbox "$POD" -- nc -l -p 9000 >"$T/lo.log" 2>&1 &
+	l=$!
+	trap 'kill $l 2>/dev/null' EXIT
+	wait_for 5 pod_listens 9000 ||
+		fail "the listener in the pod never came up: $(cat "$T/lo.log")"
+	# not on the VM's own lo
+	! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | listening 9000 || fail "port 9000 listens in the VM's netns, not only the pod's"
+	corral run --sandbox "$POD" -- sh -c 'echo over-localhost | nc -w 3 127.0.0.1 9000' 2>"$T/err" ||
+		fail "client: $(cat "$T/err")"
+	wait $l || fail "listener exited $?: $(cat "$T/lo.log")"
+	trap - EXIT
+	[ "$(cat "$T/lo.log")" = over-localhost ] || fail "the listener got '$(cat "$T/lo.log")'"
 }
 
-# nsenter into the pod's namespaces.
+# nsenter into the pod's namespaces: those of its pause.
 nsenter_pod() {
 	has_applet nsenter || skip "no nsenter applet in this build"
-	has_applet sandbox || skip "no sandbox applet in this build (nothing to enter)"
-	skip "nsenter check not written for this build's sandbox applet yet"
+	need_pod_applets
+	pause=$(pod_field pause_pid)
+	[ -n "$pause" ] && [ -d "/proc/$pause" ] || fail "no pause ($pause): $(corral sandbox inspect "$POD" 2>&1)"
+	for ns in net uts ipc pid; do
+		want=$(readlink "/proc/$pause/ns/$ns")
+		got=$(corral nsenter --sandbox "$POD" -- readlink "/proc/self/ns/$ns" 2>"$T/err") ||
+			fail "nsenter --sandbox $POD: $(cat "$T/err")"
+		[ "$got" = "$want" ] || fail "$ns: nsenter gives $got, pause has $want"
+		[ "$want" != "$(readlink "/proc/self/ns/$ns")" ] || fail "$ns: pause shares the VM's"
+	done
+	# the pod's own view: its hostname, its address, pause as PID 1
+	out=$(corral nsenter --sandbox "$POD" -- sh -c 'hostname; cat /proc/net/fib_trie | grep -c 10.89; echo $$' 2>&1)
+	set -- $out
+	[ "$1" = "$POD" ] || fail "hostname in the pod: '$1'"
+	[ "${2:-0}" -ge 1 ] || fail "no 10.89 address in the pod: $out"
+	[ "${3:-1}" != 1 ] || fail "nsenter's shell is PID 1 of the pod: $out"
+}
+
+# `sandbox create --memory --pids`: the pod's cgroup v2 limits (the VM has
+# cgroup2 only), enforced on the processes in the pod's cgroup. They are
+# put there by hand (cgroup.procs), as a member joins; pod_member_cgroup
+# checks that `run --sandbox` members do.
+sandbox_cgroup_limits() {
+	need_pod_applets
+	id=$(corral sandbox create --name lim --net none --memory 24m --pids 20 2>"$T/err") ||
+		fail "sandbox create --memory 24m --pids 20: $(cat "$T/err")"
+	trap 'corral sandbox rm lim >/dev/null 2>&1' EXIT
+	cg=/sys/fs/cgroup/corral/sandbox-$id
+	[ "$(cat "$cg/memory.max" 2>&1)" = 25165824 ] || fail "$cg/memory.max: $(cat "$cg/memory.max" 2>&1)"
+	[ "$(cat "$cg/memory.swap.max" 2>&1)" = 0 ] || fail "$cg/memory.swap.max: $(cat "$cg/memory.swap.max" 2>&1)"
+	[ "$(cat "$cg/pids.max" 2>&1)" = 20 ] || fail "$cg/pids.max: $(cat "$cg/pids.max" 2>&1)"
+	pause=$(corral sandbox inspect lim | sed -n 's/^ *"pause_pid": \([0-9]*\),$/\1/p')
+	grep -qx "$pause" "$cg/cgroup.procs" || fail "pause $pause is not in $cg: $(cat "$cg/cgroup.procs")"
+	set +e
+	join="echo \$\$ > $cg/cgroup.procs || exit 99"
+	spawn() { echo "i=0; while [ \$i -lt $1 ]; do sleep 0.5 & i=\$((i + 1)); done; wait"; }
+	sh -c "$join; $(spawn 5)" 2>"$T/err" || fail "5 processes in the pod's cgroup failed: $(cat "$T/err")"
+	sh -c "$join; $(spawn 30)" 2>"$T/err"
+	rc=$?
+	[ $rc -ne 0 ] && [ $rc -ne 99 ] || fail "30 processes under the pod's --pids 20: exit $rc: $(cat "$T/err")"
+	grep -q fork "$T/err" || fail "under --pids 20 (exit $rc), but no failed fork: $(cat "$T/err")"
+	# tmpfs pages are charged to the writer's cgroup and cannot be
+	# reclaimed without swap; a private tmpfs goes with its mount namespace
+	hog() {
+		unshare -m --propagation private sh -c "mount -t tmpfs hog /tmp && $join &&
+			exec dd if=/dev/zero of=/tmp/big bs=1M count=$1" 2>"$T/err"
+	}
+	hog 4 || fail "4 MB under the pod's --memory 24m failed: $(cat "$T/err")"
+	hog 40
+	rc=$?
+	[ $rc -eq 137 ] || fail "40 MB under the pod's --memory 24m: exit $rc, want 137 (OOM): $(cat "$T/err")"
+	ev=$(sed -n 's/^oom_kill //p' "$cg/memory.events")
+	[ "${ev:-0}" -ge 1 ] || fail "no oom_kill in $cg/memory.events: $(cat "$cg/memory.events")"
+	corral sandbox ls | grep -q "^$id  *lim  *running " || fail "the OOM took the pod down: $(corral sandbox ls 2>&1)"
+	corral sandbox rm lim >/dev/null 2>"$T/err" || fail "sandbox rm lim: $(cat "$T/err")"
+	trap - EXIT
+	[ ! -e "$cg" ] || fail "$cg is still there after rm"
+}
+
+# A `run --sandbox` member of a pod with limits lands in the pod's cgroup
+# (or below it), so that the pod's limits hold it.
+pod_member_cgroup() {
+	need_pod_applets
+	id=$(corral sandbox create --name mem --net none --pids 50 2>"$T/err") ||
+		fail "sandbox create --pids 50: $(cat "$T/err")"
+	trap 'corral sandbox rm mem >/dev/null 2>&1' EXIT
+	cg=/sys/fs/cgroup/corral/sandbox-$id
+	corral run --sandbox mem -- sh -c 'echo up; sleep 3' >"$T/member" 2>&1 &
+	b=$!
+	wait_for 3 grep -q up "$T/member" || fail "the member never started: $(cat "$T/member")"
+	in=$(cat $cg/cgroup.procs $cg/*/cgroup.procs 2>/dev/null | wc -l)
+	where=
+	for p in $(children "$b"); do where="$where $p:$(sed -n 's/^0:://p' /proc/$p/cgroup)"; done
+	kill $b 2>/dev/null; wait $b
+	corral sandbox rm mem >/dev/null 2>&1
+	trap - EXIT
+	[ "$in" -ge 2 ] && return 0
+	# run says in its help when --sandbox joins the pod's cgroup
+	corral run --help | sed -n '/--sandbox/,/--net sandbox/p' | grep -q cgroup ||
+		skip "run --sandbox does not join the pod's cgroup corral/sandbox-<id> (its member:$where): the pod's --memory/--pids do not hold its members"
+	fail "only pause in $cg; the member is elsewhere:$where"
+}
+
+# `sandbox rm` leaves nothing: no netns, no cr-* link, no lease, no state,
+# no cgroup.
+sandbox_rm_clean() {
+	need_pod_applets
+	id=$(pod_field id)
+	[ -n "$id" ] || fail "no pod '$POD' to remove"
+	ns=$(pod_field netns) veth=$(pod_field host_veth) addr=$(pod_field address)
+	pause=$(pod_field pause_pid)
+	case $veth in cr-*) ;; *) fail "host_veth '$veth'" ;; esac
+	[ -e "/sys/class/net/$veth" ] || fail "no link $veth before rm"
+	corral sandbox rm "$POD" >/dev/null 2>"$T/err" || fail "sandbox rm $POD: $(cat "$T/err")"
+	corral netsetup netns del out 2>/dev/null
+	left=
+	[ ! -e "/run/netns/$ns" ] || left="$left netns $ns;"
+	l=$(corral netsetup netns list | grep '^cr-') && left="$left netns $l;"
+	l=$(ls /sys/class/net | grep '^cr-') && left="$left links $l;"
+	l=$(corral netsetup link list 2>&1 | awk '$2 ~ /^cr-/' | grep .) && left="$left link $l;"
+	l=$(corral netsetup ipam list corral 2>&1 | grep .) && left="$left lease $l;"
+	l=$(ls /run/corral/sandboxes 2>/dev/null | grep -v -e '^lock$' -e '^names$') && left="$left state $l;"
+	l=$(ls /run/corral/sandboxes/names 2>/dev/null | grep .) && left="$left name $l;"
+	l=$(ls /sys/fs/cgroup/corral 2>/dev/null | grep '^sandbox-') && left="$left cgroup $l;"
+	l=$(corral sandbox ls 2>&1 | grep -v '^ID ') && left="$left ls: $l;"
+	case $(cat "/proc/$pause/cmdline" 2>/dev/null | tr '\0' ' ') in
+	*pause*) left="$left pause $pause;" ;;
+	esac
+	[ -z "$left" ] || fail "left after rm of $id ($addr):$left"
 }
 
 # cgroup v2 memory and pids limits, enforced.
@@ -266,6 +440,9 @@ check pod-bridge-nat pod_bridge_nat
 check run-sandbox-localhost run_sandbox_localhost
 check nsenter-pod nsenter_pod
 check cgroup-limits cgroup_limits
+check sandbox-cgroup-limits sandbox_cgroup_limits
+check pod-member-cgroup pod_member_cgroup
+check sandbox-rm-clean sandbox_rm_clean
 
 rm -rf "$T"
 if [ $FAILED = 0 ]; then
