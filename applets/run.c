@@ -42,9 +42,10 @@
  *   --subnet CIDR         with --net nat: another subnet (gateway: first host)
  *   --bridge NAME         with --net nat: another bridge
  *   --sandbox ID|NAME     join a pod (`corral sandbox create`): its net, ipc
- *                         and uts namespaces, and its pid namespace when the
- *                         pod shares one; own mount namespace and overlay.
- *                         Also spelled --net sandbox:ID
+ *                         and uts namespaces, its pid namespace when the pod
+ *                         shares one, and its cgroup (its limits) when it has
+ *                         one; own mount namespace and overlay. Also spelled
+ *                         --net sandbox:ID
  * Limits (cgroup v2, or v1 where only v1 has the controller):
  *   --memory SIZE         memory (and no swap); over it, the command is
  *                         OOM-killed and run says so, exit 137
