@@ -62,10 +62,12 @@ int proc_supervise(pid_t child, int reap_all)
 	}
 }
 
-/* The parent pid from /proc/PID/stat, 0 when it cannot be read. */
-static pid_t parent_of(const char *pid)
+/* Field `field` (3 or more) of /proc/PID/stat, 0 when it cannot be read.
+ * The command name (field 2) may hold spaces and ')': count from the last
+ * ')', which ends it; p then steps to the space before each field. */
+static unsigned long long stat_field(const char *pid, int field)
 {
-	char path[64], buf[512];
+	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -76,7 +78,9 @@ static pid_t parent_of(const char *pid)
 		return 0;
 	buf[n] = 0;
 	char *p = strrchr(buf, ')');
-	return p && p[1] && p[2] && p[3] ? (pid_t)strtol(p + 4, NULL, 10) : 0;
+	for (int f = 2; f < field && p; f++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
 /* SIGKILLs our children as /proc lists them; 1 when there were any. */
@@ -86,7 +90,7 @@ static int kill_children(pid_t self)
 	struct dirent *de;
 	int found = 0;
 	while (d && (de = readdir(d))) {
-		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' && parent_of(de->d_name) == self) {
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' && (pid_t)stat_field(de->d_name, 4) == self) {
 			kill((pid_t)strtol(de->d_name, NULL, 10), SIGKILL);
 			found = 1;
 		}
@@ -114,23 +118,7 @@ void proc_kill_descendants(void)
 
 unsigned long long proc_start_time(pid_t pid)
 {
-	char path[32], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	/* The command name may hold spaces and ')': count from the last ')',
-	 * which ends field 2; p then steps to the space before each field. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	for (int field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
+	char s[16];
+	snprintf(s, sizeof(s), "%d", (int)pid);
+	return stat_field(s, 22);
 }

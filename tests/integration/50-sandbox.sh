@@ -293,17 +293,7 @@ containers_join_with_run_and_rm_stops_them() {
 members_live_under_the_pods_limits() {
 	$SB create --name lim --pids 16 > /dev/null
 	# init and python count too, besides pause: at most ~13 children fit.
-	n=$($CORRAL run --sandbox lim -- python3 -c '
-import os, time
-n = 0
-for i in range(40):
-    try:
-        if os.fork() == 0:
-            time.sleep(2); os._exit(0)
-        n += 1
-    except OSError:
-        break
-print(n)')
+	n=$($CORRAL run --sandbox lim -- python3 -c "$FORK_COUNT")
 	[ "$n" -le 14 ] && [ "$n" -ge 4 ] || fail "forks in the pod: $n"
 	set +e
 	err=$($CORRAL run --sandbox lim --memory 64m -- true 2>&1); rc=$?

@@ -73,3 +73,18 @@ test_host() {
 
 # links: the interfaces of the current netns, sorted, on one line.
 links() { ip -o link show | sed -n 's/^[0-9]*: \([^:@]*\).*/\1/p' | sort | tr '\n' ' '; }
+
+# FORK_COUNT: a python3 program that forks children (each sleeping 2 s)
+# until fork fails or 40 are made, and prints how many it made; run it
+# under a pids limit to see the limit hold.
+FORK_COUNT='
+import os, time
+n = 0
+for i in range(40):
+    try:
+        if os.fork() == 0:
+            time.sleep(2); os._exit(0)
+        n += 1
+    except OSError:
+        break
+print(n)'
