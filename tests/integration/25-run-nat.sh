@@ -104,6 +104,19 @@ sigkill_mid_run_is_reclaimed() {
 	expect_eq "leases after gc" "$(leases)" "0"
 }
 
+sigkill_mid_setup_then_gc_leaves_nothing() {
+	for round in $(seq 30); do
+		d=$(awk -v s=$round 'BEGIN { srand(s); printf "0.%03d", int(rand() * 30) }')
+		$CORRAL run --net nat -- true > /dev/null 2>&1 &
+		p=$!; sleep $d; kill -9 $p 2>/dev/null || :; wait $p 2>/dev/null || :
+		$CORRAL netsetup gc > /dev/null
+		no_veth_soon
+		expect_eq "leases after round $round (delay $d)" "$(leases)" "0"
+	done
+	expect_eq "links" "$(links)" "corral0 crup0 lo "
+	! pgrep -f "^$CORRAL run" > /dev/null || fail "a run survived"
+}
+
 fixed_ip_and_bad_input() {
 	expect_eq "--ip" "$($CORRAL run --net nat --ip 10.89.3.4 -- sh -c 'ip -4 -o addr show eth0 | awk "{print \$4}"')" "10.89.3.4/16"
 	no_veth_soon
@@ -141,5 +154,6 @@ t "two sandboxes talk across the bridge" sandbox_to_sandbox_across_the_bridge
 t "after a run: the bridge and NAT stay, veth and lease go" teardown_leaves_bridge_and_nat_only
 t "50 concurrent runs get distinct addresses" fifty_concurrent_runs_get_distinct_addresses
 t "SIGKILL mid-run: veth gone with the netns, lease reclaimed by gc" sigkill_mid_run_is_reclaimed
+t "SIGKILL at random moments of set-up, 30 rounds: gc leaves nothing" sigkill_mid_setup_then_gc_leaves_nothing
 t "--ip, and bad network input exits 125 leaving nothing" fixed_ip_and_bad_input
 ip netns del crtest-out
