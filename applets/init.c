@@ -62,7 +62,6 @@
  *   --config FILE   the config for --check (default /etc/corral/boot.json)
  *   -h, --help      this text
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -78,19 +77,15 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
-#include <linux/magic.h>
 
 #include "applets.h"
 #include "bootcfg.h"
-#include "json.h"
 #include "nl.h"
 #include "proc.h"
 #include "rtnl.h"

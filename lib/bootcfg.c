@@ -123,8 +123,11 @@ static int parse_limits(const struct json *j, int t, struct workload *w, bootcfg
 			if (json_u64(j, v, &n, NULL) < 0 || n == 0)
 				return err_set(e, EINVAL, "%s: limits.%s must be a positive integer", who, keys[i]);
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)n);
-		} else if (opt_str(j, v, val, sizeof(val), who, "a limit", e) < 0) {
-			return -EINVAL;
+		} else {
+			char what[16];
+			snprintf(what, sizeof(what), "limits.%s", keys[i]);
+			if (opt_str(j, v, val, sizeof(val), who, what, e) < 0)
+				return -EINVAL;
 		}
 		if (i == 0 && parse_size(val, &n, NULL) < 0)
 			return err_set(e, EINVAL, "%s: bad limits.memory '%s' (want e.g. 64m)", who, val);
