@@ -83,7 +83,6 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
-
 #include "applets.h"
 #include "bootcfg.h"
 #include "nl.h"
