@@ -62,7 +62,6 @@
  *   --config FILE   the config for --check (default /etc/corral/boot.json)
  *   -h, --help      this text
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -78,97 +77,28 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
-#include <linux/magic.h>
-
 #include "applets.h"
-#include "json.h"
+#include "bootcfg.h"
 #include "nl.h"
 #include "proc.h"
 #include "rtnl.h"
+#include "switchroot.h"
 #include "util.h"
 
 #define BOOT_CONFIG "/etc/corral/boot.json"
 #define CONFIG_ENV "CORRAL_BOOT_CONFIG"
 #define SWITCHED_ENV "CORRAL_INIT_SWITCHED"
 #define NEWROOT "/.corral-root"
-#define MAX_CONFIG (1u << 20)
-#define MAX_WORKLOADS 64
-#define NAME_MAX_LEN 32
 #define RESTART_DELAY_MS 100		/* first restart; doubles up to the cap */
 #define RESTART_DELAY_MAX_MS 5000
 #define RESTART_RESET_MS 10000		/* a run this long resets the delay */
 #define REAP_AFTER_KILL_MS 1000
-
-enum kind { KIND_RUN, KIND_EXEC };
-enum restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
-enum action { ACT_NONE, ACT_POWEROFF, ACT_REBOOT, ACT_RESTART };
-
-static const char *const kind_names[] = { "run", "exec" };
-static const char *const restart_names[] = { "no", "on-failure", "always" };
-static const char *const action_names[] = { "none", "poweroff", "reboot", "restart" };
-
-struct vec {
-	char **v;
-	size_t n, cap;
-};
-
-struct workload {
-	char *name;
-	enum kind kind;
-	struct vec argv;	/* what init executes */
-	struct vec env;		/* exec kind: K=V added to the environment */
-	enum restart restart;
-	enum action on_exit;
-	bool tty;		/* the console is its controlling terminal */
-	pid_t pid;
-	bool done;
-	unsigned restarts;
-	unsigned delay_ms;
-	long long started, start_at;	/* monotonic ms; start_at 0: not pending */
-};
-
-struct bootcfg {
-	bool switch_root;
-	unsigned stop_timeout;		/* seconds */
-	bool log_kmsg;
-	struct vec modules;
-	struct workload w[MAX_WORKLOADS];
-	size_t nw;
-};
-
-/* ---- small helpers ---- */
-
-static int vec_push(struct vec *v, const char *s)
-{
-	if (v->n + 2 > v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 16;
-		char **nv = realloc(v->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		v->v = nv;
-		v->cap = cap;
-	}
-	if (!(v->v[v->n] = strdup(s)))
-		return -ENOMEM;
-	v->v[++v->n] = NULL;
-	return 0;
-}
-
-static void vec_free(struct vec *v)
-{
-	for (size_t i = 0; i < v->n; i++)
-		free(v->v[i]);
-	free(v->v);
-	*v = (struct vec){ 0 };
-}
 
 static long long now_ms(void)
 {
@@ -237,72 +167,6 @@ static void log_open(bool kmsg)
 	}
 }
 
-/* ---- the boot config ---- */
-
-static int pick(const struct json *j, int t, const char *const *names, size_t n,
-		const char *what, const char *who, int *out, struct err *e)
-{
-	if (t < 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (json_str_eq(j, t, names[i])) {
-			*out = (int)i;
-			return 0;
-		}
-	char want[96] = "";
-	for (size_t i = 0; i < n; i++)
-		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s", i ? ", " : "", names[i]);
-	return err_set(e, EINVAL, "%s: bad %s (want one of %s)", who, what, want);
-}
-
-/* Every key of object t must be in keys (NULL-terminated) or be "//". */
-static int known_keys(const struct json *j, int t, const char *const *keys, const char *who,
-		      struct err *e)
-{
-	int end = json_skip(j, t);
-	for (int k = json_first(j, t); k >= 0 && k < end; k = json_skip(j, k + 1)) {
-		bool ok = json_str_eq(j, k, "//");
-		for (const char *const *p = keys; *p && !ok; p++)
-			ok = json_str_eq(j, k, *p);
-		if (!ok) {
-			char name[64];
-			if (json_str(j, k, name, sizeof(name), NULL) < 0)
-				strcpy(name, "?");
-			return err_set(e, EINVAL, "%s: unknown key '%s'", who, name);
-		}
-	}
-	return 0;
-}
-
-/* An array of strings, each pushed onto v. */
-static int str_array(const struct json *j, int t, struct vec *v, const char *who,
-		     const char *what, struct err *e)
-{
-	if (t < 0)
-		return 0;
-	if (json_type(j, t) != JSON_ARRAY)
-		return err_set(e, EINVAL, "%s: %s must be an array of strings", who, what);
-	for (int i = 0; i < json_len(j, t); i++) {
-		char *s;
-		int r = json_strdup(j, json_at(j, t, i), &s, NULL);
-		if (r < 0)
-			return err_set(e, EINVAL, "%s: %s[%d] must be a string", who, what, i);
-		r = vec_push(v, s);
-		free(s);
-		if (r < 0)
-			return err_set(e, ENOMEM, "out of memory");
-	}
-	return 0;
-}
-
-static int opt_str(const struct json *j, int t, char *buf, size_t n, const char *who,
-		   const char *what, struct err *e)
-{
-	if (json_str(j, t, buf, n, NULL) < 0 || !buf[0])
-		return err_set(e, EINVAL, "%s: %s must be a non-empty string", who, what);
-	return 0;
-}
-
 /* Whether this build's `run` has an option (limits arrive with cgroups). */
 static bool run_has_option(const char *opt)
 {
@@ -310,253 +174,6 @@ static bool run_has_option(const char *opt)
 	char pat[48];
 	snprintf(pat, sizeof(pat), "%s ", opt);
 	return a && strstr(applet_help(a), pat);
-}
-
-static int parse_limits(const struct json *j, int t, struct workload *w, const char *who,
-			struct err *e)
-{
-	static const char *const keys[] = { "memory", "pids", "cpus", NULL };
-	static const char *const opts[] = { "--memory", "--pids", "--cpus" };
-	char val[64];
-
-	if (t < 0)
-		return 0;
-	if (json_type(j, t) != JSON_OBJECT)
-		return err_set(e, EINVAL, "%s: limits must be an object", who);
-	if (known_keys(j, t, keys, who, e) < 0)
-		return -EINVAL;
-	for (int i = 0; keys[i]; i++) {
-		int v = json_get(j, t, keys[i]);
-		if (v < 0)
-			continue;
-		uint64_t n;
-		if (json_type(j, v) == JSON_NUMBER) {
-			if (json_u64(j, v, &n, NULL) < 0 || n == 0)
-				return err_set(e, EINVAL, "%s: limits.%s must be a positive integer", who, keys[i]);
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)n);
-		} else if (opt_str(j, v, val, sizeof(val), who, "a limit", e) < 0) {
-			return -EINVAL;
-		}
-		if (i == 0 && parse_size(val, &n, NULL) < 0)
-			return err_set(e, EINVAL, "%s: bad limits.memory '%s' (want e.g. 64m)", who, val);
-		if (!run_has_option(opts[i]))
-			return err_set(e, ENOTSUP, "%s: limits.%s needs 'corral run %s', which this "
-				       "build of corral does not have", who, keys[i], opts[i]);
-		if (vec_push(&w->argv, opts[i]) < 0 || vec_push(&w->argv, val) < 0)
-			return err_set(e, ENOMEM, "out of memory");
-	}
-	return 0;
-}
-
-static int parse_env(const struct json *j, int t, struct workload *w, const char *who,
-		     struct err *e)
-{
-	if (t < 0)
-		return 0;
-	if (json_type(j, t) != JSON_OBJECT)
-		return err_set(e, EINVAL, "%s: env must be an object of strings", who);
-	int end = json_skip(j, t);
-	for (int k = json_first(j, t); k >= 0 && k < end; k = json_skip(j, k + 1)) {
-		char key[128], *val, kv[4096];
-		if (json_str(j, k, key, sizeof(key), NULL) < 0 || !key[0] || strchr(key, '='))
-			return err_set(e, EINVAL, "%s: bad env name", who);
-		if (json_strdup(j, k + 1, &val, NULL) < 0)
-			return err_set(e, EINVAL, "%s: env %s must be a string", who, key);
-		int n = snprintf(kv, sizeof(kv), "%s=%s", key, val);
-		free(val);
-		if (n < 0 || (size_t)n >= sizeof(kv))
-			return err_set(e, EINVAL, "%s: env %s is too long", who, key);
-		if (w->kind == KIND_RUN) {
-			if (vec_push(&w->argv, "--env") < 0 || vec_push(&w->argv, kv) < 0)
-				return err_set(e, ENOMEM, "out of memory");
-		} else if (vec_push(&w->env, kv) < 0) {
-			return err_set(e, ENOMEM, "out of memory");
-		}
-	}
-	return 0;
-}
-
-static int parse_workload(const struct json *j, int t, size_t idx, struct workload *w,
-			  struct err *e)
-{
-	static const char *const keys[] = { "name", "kind", "command", "root", "network",
-		"hostname", "limits", "env", "run_args", "restart", "on_exit", "tty", NULL };
-	char who[64], buf[PATH_MAX];
-	int k = 0;
-
-	snprintf(who, sizeof(who), "workloads[%zu]", idx);
-	if (json_type(j, t) != JSON_OBJECT)
-		return err_set(e, EINVAL, "%s: must be an object", who);
-	if (json_str(j, json_get(j, t, "name"), buf, sizeof(buf), NULL) < 0 ||
-	    !valid_name(buf, NAME_MAX_LEN))
-		return err_set(e, EINVAL, "%s: needs a name of [A-Za-z0-9_.-], at most %d bytes",
-			       who, NAME_MAX_LEN);
-	if (!(w->name = strdup(buf)))
-		return err_set(e, ENOMEM, "out of memory");
-	snprintf(who, sizeof(who), "workload %s", w->name);
-	if (known_keys(j, t, keys, who, e) < 0)
-		return -EINVAL;
-	if (pick(j, json_get(j, t, "kind"), kind_names, ARRAY_SIZE(kind_names), "kind", who, &k, e) < 0 ||
-	    pick(j, json_get(j, t, "restart"), restart_names, ARRAY_SIZE(restart_names), "restart",
-		 who, (int *)&w->restart, e) < 0 ||
-	    pick(j, json_get(j, t, "on_exit"), action_names, ARRAY_SIZE(action_names), "on_exit",
-		 who, (int *)&w->on_exit, e) < 0)
-		return -EINVAL;
-	w->kind = (enum kind)k;
-	int tt = json_get(j, t, "tty");
-	if (tt >= 0 && json_bool(j, tt, &w->tty, NULL) < 0)
-		return err_set(e, EINVAL, "%s: tty must be true or false", who);
-
-	if (w->kind == KIND_RUN) {
-		if (vec_push(&w->argv, "corral") < 0 || vec_push(&w->argv, "run") < 0)
-			return err_set(e, ENOMEM, "out of memory");
-		int h = json_get(j, t, "hostname");
-		if (h < 0)
-			snprintf(buf, sizeof(buf), "%s", w->name);
-		else if (opt_str(j, h, buf, sizeof(buf), who, "hostname", e) < 0)
-			return -EINVAL;
-		if (!valid_hostname(buf)) {
-			if (h >= 0)
-				return err_set(e, EINVAL, "%s: bad hostname '%s'", who, buf);
-		} else if (vec_push(&w->argv, "--hostname") < 0 || vec_push(&w->argv, buf) < 0) {
-			return err_set(e, ENOMEM, "out of memory");
-		}
-		int r = json_get(j, t, "root");
-		if (r >= 0 && (opt_str(j, r, buf, sizeof(buf), who, "root", e) < 0 ||
-			       vec_push(&w->argv, "--root") < 0 || vec_push(&w->argv, buf) < 0))
-			return -EINVAL;
-		int n = json_get(j, t, "network");
-		if (n >= 0 && (opt_str(j, n, buf, sizeof(buf), who, "network", e) < 0 ||
-			       vec_push(&w->argv, "--net") < 0 || vec_push(&w->argv, buf) < 0))
-			return -EINVAL;
-		if (parse_limits(j, json_get(j, t, "limits"), w, who, e) < 0 ||
-		    parse_env(j, json_get(j, t, "env"), w, who, e) < 0 ||
-		    str_array(j, json_get(j, t, "run_args"), &w->argv, who, "run_args", e) < 0)
-			return -EINVAL;
-		for (size_t i = 2; i < w->argv.n; i++)
-			if (!strcmp(w->argv.v[i], "--"))
-				return err_set(e, EINVAL, "%s: run_args must not hold '--'", who);
-		if (vec_push(&w->argv, "--") < 0)
-			return err_set(e, ENOMEM, "out of memory");
-	} else {
-		static const char *const run_only[] = { "root", "network", "hostname", "limits", "run_args" };
-		for (size_t i = 0; i < ARRAY_SIZE(run_only); i++)
-			if (json_get(j, t, run_only[i]) >= 0)
-				return err_set(e, EINVAL, "%s: %s needs \"kind\": \"run\"", who, run_only[i]);
-		if (parse_env(j, json_get(j, t, "env"), w, who, e) < 0)
-			return -EINVAL;
-	}
-	size_t before = w->argv.n;
-	int c = json_get(j, t, "command");
-	if (c < 0)
-		return err_set(e, EINVAL, "%s: needs a command", who);
-	if (str_array(j, c, &w->argv, who, "command", e) < 0)
-		return -EINVAL;
-	if (w->argv.n == before || !w->argv.v[before][0])
-		return err_set(e, EINVAL, "%s: command must not be empty", who);
-	return 0;
-}
-
-static void config_free(struct bootcfg *c)
-{
-	for (size_t i = 0; i < c->nw; i++) {
-		free(c->w[i].name);
-		vec_free(&c->w[i].argv);
-		vec_free(&c->w[i].env);
-	}
-	vec_free(&c->modules);
-	*c = (struct bootcfg){ 0 };
-}
-
-static int config_parse(const char *text, size_t len, struct bootcfg *c, struct err *e)
-{
-	static const char *const keys[] = { "modules", "switch_root", "stop_timeout", "log",
-		"workloads", NULL };
-	struct json j;
-	int r;
-
-	*c = (struct bootcfg){ .switch_root = true, .stop_timeout = 10, .log_kmsg = true };
-	if ((r = json_parse(&j, text, len, e)) < 0)
-		return r;
-	r = -EINVAL;
-	if (json_type(&j, 0) != JSON_OBJECT) {
-		err_set(e, EINVAL, "the config must be a JSON object");
-		goto out;
-	}
-	if (known_keys(&j, 0, keys, "config", e) < 0)
-		goto out;
-	int t = json_get(&j, 0, "switch_root");
-	if (t >= 0 && json_bool(&j, t, &c->switch_root, NULL) < 0) {
-		err_set(e, EINVAL, "switch_root must be true or false");
-		goto out;
-	}
-	uint64_t v;
-	t = json_get(&j, 0, "stop_timeout");
-	if (t >= 0) {
-		if (json_u64(&j, t, &v, NULL) < 0 || v > 3600) {
-			err_set(e, EINVAL, "stop_timeout must be whole seconds, 0..3600");
-			goto out;
-		}
-		c->stop_timeout = (unsigned)v;
-	}
-	static const char *const logs[] = { "kmsg", "console" };
-	int lg = 0;
-	if (pick(&j, json_get(&j, 0, "log"), logs, 2, "log", "config", &lg, e) < 0)
-		goto out;
-	c->log_kmsg = lg == 0;
-	if (str_array(&j, json_get(&j, 0, "modules"), &c->modules, "config", "modules", e) < 0)
-		goto out;
-	for (size_t i = 0; i < c->modules.n; i++)
-		if (!valid_name(c->modules.v[i], 64)) {
-			err_set(e, EINVAL, "modules: bad module name '%s'", c->modules.v[i]);
-			goto out;
-		}
-	t = json_get(&j, 0, "workloads");
-	if (t >= 0 && json_type(&j, t) != JSON_ARRAY) {
-		err_set(e, EINVAL, "workloads must be an array");
-		goto out;
-	}
-	if (json_len(&j, t) > MAX_WORKLOADS) {
-		err_set(e, EINVAL, "too many workloads (at most %d)", MAX_WORKLOADS);
-		goto out;
-	}
-	for (int i = 0; t >= 0 && i < json_len(&j, t); i++) {
-		if (parse_workload(&j, json_at(&j, t, i), (size_t)i, &c->w[c->nw++], e) < 0)
-			goto out;
-		for (size_t k = 0; k + 1 < c->nw; k++) {
-			if (!strcmp(c->w[k].name, c->w[c->nw - 1].name)) {
-				err_set(e, EINVAL, "workload %s: the name is taken", c->w[k].name);
-				goto out;
-			}
-			if (c->w[k].tty && c->w[c->nw - 1].tty) {
-				err_set(e, EINVAL, "workload %s: the console is already the tty of %s",
-					c->w[c->nw - 1].name, c->w[k].name);
-				goto out;
-			}
-		}
-	}
-	r = 0;
-out:
-	json_free(&j);
-	if (r < 0)
-		config_free(c);
-	return r;
-}
-
-static int config_load(const char *path, struct bootcfg *c, struct err *e)
-{
-	char *text;
-	size_t len;
-	int r = read_file(path, MAX_CONFIG, &text, &len, e);
-	if (r < 0)
-		return r;
-	r = config_parse(text, len, c, e);
-	free(text);
-	if (r < 0) {
-		struct err why = *e;
-		err_set(e, why.code, "%s: %s", path, why.msg);
-	}
-	return r;
 }
 
 static const char *config_path(void)
@@ -567,162 +184,15 @@ static const char *config_path(void)
 
 /* ---- the root: initramfs into a tmpfs, as switch_root does ---- */
 
-static int copy_file(int from, int to, const char *name, const struct stat *st)
-{
-	int s = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (s < 0)
-		return -errno;
-	int d = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
-	if (d < 0) {
-		int r = -errno;
-		close(s);
-		return r;
-	}
-	off_t left = st->st_size;
-	int r = 0;
-	while (left > 0) {
-		ssize_t n = sendfile(d, s, NULL, left > (1 << 30) ? (1 << 30) : (size_t)left);
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		left -= n;
-	}
-	close(s);
-	close(d);
-	return r;
-}
-
-/* Copies the tree under from into to; skips other filesystems (dev). */
-static int copy_tree(int from, int to, dev_t dev, const char *path, struct err *e)
-{
-	int dfd = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d)
-		return err_sys(e, errno, "open %s", path);
-	struct dirent *de;
-	int r = 0;
-	while (!r && (de = readdir(d))) {
-		const char *n = de->d_name;
-		struct stat st;
-		char sub[PATH_MAX];
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "", n);
-		if (fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = err_sys(e, errno, "stat %s", sub);
-			break;
-		}
-		if (st.st_dev != dev)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(to, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
-				r = err_sys(e, errno, "mkdir %s", sub);
-				break;
-			}
-			int f = openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int t = openat(to, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (f < 0 || t < 0)
-				r = err_sys(e, errno, "open %s", sub);
-			else
-				r = copy_tree(f, t, dev, sub, e);
-			if (f >= 0)
-				close(f);
-			if (t >= 0)
-				close(t);
-		} else {
-			int c;
-			if (S_ISREG(st.st_mode)) {
-				c = copy_file(from, to, n, &st);
-			} else if (S_ISLNK(st.st_mode)) {
-				char target[PATH_MAX];
-				ssize_t l = readlinkat(from, n, target, sizeof(target) - 1);
-				if (l >= 0)
-					target[l] = 0;
-				c = l < 0 || symlinkat(target, to, n) < 0 ? -errno : 0;
-			} else {
-				c = mknodat(to, n, st.st_mode, st.st_rdev) < 0 ? -errno : 0;
-			}
-			if (c < 0) {
-				r = err_sys(e, -c, "copy %s", sub);
-				break;
-			}
-		}
-		fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-		if (!S_ISLNK(st.st_mode))
-			fchmodat(to, n, st.st_mode & 07777, 0);
-		const struct timespec times[2] = { st.st_atim, st.st_mtim };
-		utimensat(to, n, times, AT_SYMLINK_NOFOLLOW);
-	}
-	closedir(d);
-	return r;
-}
-
-/* Removes the tree under fd on filesystem dev, as far as it can: the
- * initramfs's memory, once its copy is complete. */
-static void remove_tree(int fd, dev_t dev)
-{
-	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct dirent *de;
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct stat st;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0) {
-				remove_tree(sub, dev);
-				close(sub);
-			}
-			unlinkat(fd, de->d_name, AT_REMOVEDIR);
-		} else {
-			unlinkat(fd, de->d_name, 0);
-		}
-	}
-	closedir(d);
-}
-
 /* Moves the initramfs into a fresh tmpfs, makes it / and re-executes init
- * from there. Returns only on failure (then / is still the initramfs). */
+ * from there. Returns only on failure (then / is still the initramfs,
+ * unless the final switch failed). */
 static int switch_root(char **argv, struct err *e)
 {
 	double t0 = uptime_s();
-	struct stat st;
-	struct statfs sf;
-	/* As switch_root(8): only an initramfs (ramfs or tmpfs holding /init)
-	 * is copied and then emptied. */
-	if (statfs("/", &sf) < 0 || (sf.f_type != RAMFS_MAGIC && sf.f_type != TMPFS_MAGIC) ||
-	    access("/init", F_OK) < 0)
-		return err_set(e, EINVAL, "/ is not an initramfs (ramfs or tmpfs with /init)");
-	if (stat("/", &st) < 0)
-		return err_sys(e, errno, "stat /");
-	if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST)
-		return err_sys(e, errno, "mkdir %s", NEWROOT);
-	if (mount("tmpfs", NEWROOT, "tmpfs", 0, "mode=0755") < 0)
-		return err_sys(e, errno, "mount tmpfs on %s", NEWROOT);
-	int from = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int to = open(NEWROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (from < 0 || to < 0)
-		return err_sys(e, errno, "open / or %s", NEWROOT);
-	/* Copy all, then delete: a failed copy leaves the initramfs whole. */
-	mode_t um = umask(0);
-	int r = copy_tree(from, to, st.st_dev, "/", e);
-	umask(um);
-	close(to);
-	if (r < 0) {
-		close(from);
-		umount2(NEWROOT, MNT_DETACH);
+	int r = switchroot_tmpfs(NEWROOT, e);
+	if (r < 0)
 		return r;
-	}
-	remove_tree(from, st.st_dev);
-	close(from);
-	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
-	    chdir("/") < 0)
-		return err_sys(e, errno, "switch to the tmpfs root");
 	/* From here on the old root is gone: only an exec of the copy helps.
 	 * The variable tells the new init that the switch is done, and when
 	 * it began. */
@@ -938,7 +408,7 @@ static void lo_up(void)
 
 static struct bootcfg cfg;
 static bool stopping;
-static enum action final_action;
+static enum boot_action final_action;
 static long long stop_deadline;
 
 static void start(struct workload *w)
@@ -982,7 +452,7 @@ static bool any_running(void)
 	return false;
 }
 
-static void begin_stop(enum action a, const char *why)
+static void begin_stop(enum boot_action a, const char *why)
 {
 	if (stopping)
 		return;
@@ -1014,14 +484,14 @@ static void exited(struct workload *w, int status)
 		w->restarts++;
 		w->start_at = now_ms() + w->delay_ms;
 		ilog(L_NOTICE, "workload %s: restart %u in %u ms (policy %s)", w->name, w->restarts,
-		     w->delay_ms, restart_names[w->restart]);
+		     w->delay_ms, boot_restart_names[w->restart]);
 		return;
 	}
 	w->done = true;
 	if (w->on_exit != ACT_NONE) {
 		char why[64];
 		snprintf(why, sizeof(why), "workload %s ended (on_exit %s)", w->name,
-			 action_names[w->on_exit]);
+			 boot_action_names[w->on_exit]);
 		begin_stop(w->on_exit, why);
 		return;
 	}
@@ -1072,7 +542,7 @@ static _Noreturn void halt_forever(void)
 	}
 }
 
-static _Noreturn void finish(enum action a)
+static _Noreturn void finish(enum boot_action a)
 {
 	ilog(L_NOTICE, "stopping every process");
 	kill(-1, SIGTERM);
@@ -1124,8 +594,8 @@ static void stop_done(void)
 	if (final_action != ACT_RESTART)
 		finish(final_action);
 	struct err e = { 0 };
-	config_free(&cfg);
-	if (config_load(config_path(), &cfg, &e) < 0)
+	bootcfg_free(&cfg);
+	if (bootcfg_load(config_path(), run_has_option, &cfg, &e) < 0)
 		fatal("%s", e.msg);
 	stopping = false;
 	ilog(L_NOTICE, "starting the workloads again");
@@ -1223,16 +693,16 @@ static int pid1(char **argv)
 	} else {
 		struct bootcfg early;
 		/* A config that does not parse is reported below, after the mounts. */
-		if (config_load(config_path(), &early, &e) == 0) {
+		if (bootcfg_load(config_path(), run_has_option, &early, &e) == 0) {
 			bool sw = early.switch_root;
-			config_free(&early);
+			bootcfg_free(&early);
 			if (sw && switch_root(argv, &e) < 0)
 				ilog(L_ERR, "switch to a tmpfs root: %s; staying on the initramfs", e.msg);
 		}
 	}
 	mount_all();
 	console_stdio();
-	int r = config_load(config_path(), &cfg, &e);
+	int r = bootcfg_load(config_path(), run_has_option, &cfg, &e);
 	log_open(r == 0 ? cfg.log_kmsg : true);
 	ilog(L_INFO, "corral init, %.3f s after boot; root: %s", uptime_s(), switched);
 	if (r < 0)
@@ -1253,8 +723,8 @@ static void print_plan(const struct bootcfg *c)
 		printf("module %s\n", c->modules.v[i]);
 	for (size_t i = 0; i < c->nw; i++) {
 		const struct workload *w = &c->w[i];
-		printf("workload %s kind=%s restart=%s on_exit=%s%s:", w->name, kind_names[w->kind],
-		       restart_names[w->restart], action_names[w->on_exit], w->tty ? " tty" : "");
+		printf("workload %s kind=%s restart=%s on_exit=%s%s:", w->name, boot_kind_names[w->kind],
+		       boot_restart_names[w->restart], boot_action_names[w->on_exit], w->tty ? " tty" : "");
 		for (size_t k = 0; k < w->env.n; k++)
 			printf(" %s", w->env.v[k]);
 		for (size_t k = 0; k < w->argv.n; k++)
@@ -1302,9 +772,9 @@ int init_main(int argc, char **argv)
 			    "--check validates a boot config");
 	struct bootcfg b;
 	struct err e = { 0 };
-	if (config_load(path ? path : config_path(), &b, &e) < 0)
+	if (bootcfg_load(path ? path : config_path(), run_has_option, &b, &e) < 0)
 		return fail_err(&e);
 	print_plan(&b);
-	config_free(&b);
+	bootcfg_free(&b);
 	return 0;
 }
