@@ -151,8 +151,14 @@ int switchroot_tmpfs(const char *newroot, struct err *e)
 		return err_sys(e, errno, "mount tmpfs on %s", newroot);
 	int from = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int to = open(newroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (from < 0 || to < 0)
-		return err_sys(e, errno, "open / or %s", newroot);
+	if (from < 0 || to < 0) {
+		int r = err_sys(e, errno, "open / or %s", newroot);
+		if (from >= 0)
+			close(from);
+		if (to >= 0)
+			close(to);
+		return r;
+	}
 	/* Copy all, then delete: a failed copy leaves the initramfs whole. */
 	mode_t um = umask(0);
 	int r = copy_tree(from, to, st.st_dev, "/", e);
