@@ -16,15 +16,6 @@
 
 #define STATE_MAX (1u << 20)
 
-int sandbox_id_valid(const char *s)
-{
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-			return 0;
-	return n == SANDBOX_ID_LEN;
-}
-
 /* Reads <root>/sandboxes/<id>/state.json. When name is not NULL, -ENOENT
  * unless the state's "name" is name. */
 static int read_state(const char *root, const char *id, const char *name,
@@ -123,7 +114,7 @@ int sandbox_pause(const char *root, const char *ref, struct sandbox_pause *out,
 			return r;
 	}
 	if (r == -ENOENT) {
-		if (!valid_name(ref, SANDBOX_NAME_MAX))
+		if (!sandbox_name_valid(ref))
 			return sandbox_id_valid(ref) ? err_set(e, ENOENT, "no sandbox '%s'", ref)
 				: err_set(e, EINVAL, "'%s' is not a sandbox ID or name", ref);
 		if ((r = find_by_name(root, ref, out, e)) < 0)

@@ -7,9 +7,7 @@
 
 #include <sys/types.h>
 #include "err.h"
-
-#define SANDBOX_ID_LEN 16
-#define SANDBOX_NAME_MAX 64
+#include "state.h"
 
 struct sandbox_pause {
 	char id[SANDBOX_ID_LEN + 1];
@@ -17,8 +15,6 @@ struct sandbox_pause {
 	unsigned long long start;
 };
 
-/* 1 when s is a sandbox id: exactly 16 lowercase hex digits. */
-int sandbox_id_valid(const char *s);
 /* Resolves ref (an id, else a name) under root (NULL: state_root()) and checks that its pause
  * still runs: the pid with the recorded start time. Errors: -EINVAL for a
  * ref that is neither an id nor a valid name (nothing touched), -ENOENT

@@ -12,7 +12,7 @@ B=build/bench
 DRIVER=build/tools/benchrun
 FLOOR=build/tools/floor
 CORRAL=${CORRAL:-./corral}
-SECTIONS=${BENCH_SECTIONS:-start vm net}
+SECTIONS=${BENCH_SECTIONS:-start vm net sandbox}
 export BENCH_N="${BENCH_N:-200}"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -226,6 +226,106 @@ section_net() {
 	say "after the section: $left netns, $links sandbox links, $leases leases left"
 }
 
+# Section: pod sandboxes, in a throwaway netns playing the host (with its own
+# /run): `sandbox create` + `rm` against the same pod made by hand with `ip`
+# and `catatonit -P`; 500 live sandboxes; pause's memory against its peers.
+section_sandbox() {
+	say "== sandbox: pod sandboxes (create + rm, scale, memory) =="
+	need catatonit catatonit
+	need tini-static tini
+	need ip iproute2
+	BENCH_SANDBOX_INNER=1 unshare -n -m sh tools/bench.sh
+}
+
+# median of the numbers on stdin
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+now_us() { echo $(( $(date +%s%N) / 1000 )); }
+
+sandbox_inner() {
+	mount -t tmpfs -o mode=0755 benchrun /run
+	ip link set lo up
+	SB="$CORRAL sandbox"
+	$SB rm "$($SB create)" > /dev/null	# bridge, NAT, /run/netns once
+	# The same pod by hand: netns, veth on the bridge with an address and
+	# a default route, lo up, catatonit -P holding new uts + ipc; then the
+	# way back. One script each way, one run each.
+	cat > "$B/pod-ip.sh" <<-'EOS'
+	n=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+	ns=hp-$n
+	ip netns add $ns
+	ip link add hv-$n type veth peer name eth0 netns $ns
+	ip link set hv-$n master corral0 up
+	ip -n $ns addr add 10.89.200.$(( 0x${n%??????} % 250 + 2 ))/16 dev eth0
+	ip -n $ns link set eth0 up
+	ip -n $ns link set lo up
+	ip -n $ns route add default via 10.89.0.1
+	ip netns exec $ns unshare -ui setsid catatonit -P < /dev/null > /dev/null 2>&1 &
+	p=$!
+	kill $p; wait $p 2>/dev/null
+	ip netns del $ns
+	ip link del hv-$n 2>/dev/null || :
+	EOS
+	cat > "$B/pod-corral.sh" <<-EOS
+	$SB rm \$($SB create) > /dev/null
+	EOS
+	cat > "$B/pod-floor.sh" <<-'EOS'
+	ip netns add fl-$$ && ip netns del fl-$$
+	EOS
+	BENCH_N=${BENCH_SANDBOX_N:-50}
+	"$DRIVER" -n "$BENCH_N" -r ip+catatonit -o "$B/sandbox.txt" \
+		"corral=sh $B/pod-corral.sh" "ip+catatonit=sh $B/pod-ip.sh" "netns-floor=sh $B/pod-floor.sh"
+	say "(each command is one sh running create then rm; netns-floor: ip netns add + del)"
+	target sandbox corral ip+catatonit 1.5
+	awk '$1 == "corral" { c = $3 } $1 == "ip+catatonit" { h = $3 }
+		END { if (h) printf "  %-28s %.2fx  %s\n", "corral CPU <= 0.1 x ip+catatonit:", c / h, c / h <= 0.1 ? "met" : "missed" }' "$B/sandbox.txt"
+	say
+
+	n=${BENCH_SANDBOX_SCALE:-500}
+	say "-- $n live sandboxes --"
+	slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+	: > "$B/sandbox-create.txt"
+	i=0
+	while [ $i -lt $n ]; do
+		t0=$(now_us); $SB create > /dev/null; t1=$(now_us)
+		echo $((t1 - t0)) >> "$B/sandbox-create.txt"
+		i=$((i + 1))
+	done
+	slab1=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+	first=$(head -n 50 "$B/sandbox-create.txt" | median)
+	last=$(tail -n 50 "$B/sandbox-create.txt" | median)
+	: > "$B/sandbox-ls.txt"
+	for k in 1 2 3 4 5 6 7 8 9; do
+		t0=$(now_us); $SB ls > /dev/null; t1=$(now_us); echo $((t1 - t0)) >> "$B/sandbox-ls.txt"
+	done
+	lsus=$(median < "$B/sandbox-ls.txt")
+	rss=$(for d in /run/corral/sandboxes/*/state.json; do
+		sed -n 's/^  "pause_pid": \([0-9]*\),$/\1/p' "$d"; done |
+		while read p; do sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$p/status; done |
+		awk '{ s += $1; k++ } END { printf "%.1f", s / k }')
+	awk -v f=$first -v l=$last -v ls=$lsus -v n=$n 'BEGIN {
+		printf "  create median, first 50: %.1f ms, last 50: %.1f ms: %.2fx  %s (target <= 1.3x)\n",
+			f / 1000, l / 1000, l / f, l / f <= 1.3 ? "met" : "missed"
+		printf "  ls at %d: %.1f ms  %s (target < 100 ms)\n", n, ls / 1000, ls < 100000 ? "met" : "missed" }'
+	say "  per sandbox: pause VmRSS $rss KiB, kernel slab $(( (slab1 - slab0) / n )) KiB (Slab in /proc/meminfo, before and after)"
+	t0=$(now_us)
+	$SB rm $(ls /run/corral/sandboxes | grep '^[0-9a-f]\{16\}$') > /dev/null
+	t1=$(now_us)
+	say "  rm of all $n: $(( (t1 - t0) / 1000 )) ms"
+	say
+
+	say "-- idle holder memory (VmRSS) --"
+	id=$($SB create --net none)
+	p=$(sed -n 's/^  "pause_pid": \([0-9]*\),$/\1/p' /run/corral/sandboxes/$id/state.json)
+	say "  corral pause:  $(sed -n 's/^VmRSS:[[:space:]]*//p' /proc/$p/status)"
+	$SB rm $id > /dev/null
+	for h in "catatonit -P" "tini-static -s -- sleep 1000"; do
+		setsid $h < /dev/null > /dev/null 2>&1 &
+		p=$!
+		sleep 0.3
+		printf '  %-14s %s\n' "${h%% *}:" "$(sed -n 's/^VmRSS:[[:space:]]*//p' /proc/$p/status)"
+		kill $p; wait $p 2>/dev/null || :
+	done
+}
 
 # Section: what each part of `corral run` costs, by turning parts off.
 section_parts() {
@@ -469,6 +569,12 @@ if [ -z "${BENCH_NET_INNER:-}" ]; then	# not again inside the net section's netn
 		say "warning: the machine is busy; medians will be high and noisy, ratios less so"
 	say
 fi
+if [ -n "${BENCH_SANDBOX_INNER:-}" ]; then sandbox_inner; exit; fi
+say "corral $("$CORRAL" --version 2>/dev/null | sed 's/^corral //'), kernel $(uname -r)," \
+	"$(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), BENCH_N=$BENCH_N"
+awk -v n="$(nproc)" '$1 > n / 2 { exit 1 }' /proc/loadavg ||
+	say "warning: the machine is busy; medians will be high and noisy, ratios less so"
+say
 for s in $SECTIONS; do
 	command -v "section_$s" >/dev/null 2>&1 ||
 		{ say "bench: no section '$s' (have: $(sed -n 's/^section_\([a-z_]*\)().*/\1/p' tools/bench.sh | tr '\n' ' '))"; exit 1; }
