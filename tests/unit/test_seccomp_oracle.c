@@ -12,12 +12,14 @@
 #define seccomp_free oracle_free
 #define seccomp_program oracle_program
 #define seccomp_default_profile oracle_default_profile
+#define seccomp_prepare_default oracle_prepare_default
 #include "../../lib/seccomp.c"
 #undef seccomp_prepare
 #undef seccomp_apply
 #undef seccomp_free
 #undef seccomp_program
 #undef seccomp_default_profile
+#undef seccomp_prepare_default
 
 int seccomp_prepare(const char *json, size_t len, uint64_t caps, struct sc_filter **out, struct err *e);
 void seccomp_free(struct sc_filter *f);
