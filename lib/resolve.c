@@ -174,10 +174,10 @@ int dns_parse(const uint8_t *m, size_t len, uint16_t id, const char *name, int q
 static int fields(char *line, char **f, int max)
 {
 	int k = 0;
-	char *h = strchr(line, '#');
+	char *h = strchr(line, '#'), *sp;
 	if (h)
 		*h = 0;
-	for (char *t = strtok(line, " \t\r"); t && k < max; t = strtok(NULL, " \t\r"))
+	for (char *t = strtok_r(line, " \t\r", &sp); t && k < max; t = strtok_r(NULL, " \t\r", &sp))
 		f[k++] = t;
 	return k;
 }
