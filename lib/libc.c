@@ -71,3 +71,21 @@ long strtol(const char *restrict s, char **restrict end, int base)
 {
 	return strtoll(s, end, base);
 }
+
+/* qsort as a Shell sort (gaps 3h+1): corral sorts at most a few thousand
+ * entries; musl's smoothsort is five times the size. */
+void qsort(void *base, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+	char *b = base;
+	size_t h = 1;
+	while (h < n / 3)
+		h = 3 * h + 1;
+	for (; h; h /= 3)
+		for (size_t i = h; i < n; i++)
+			for (size_t j = i; j >= h && cmp(b + (j - h) * sz, b + j * sz) > 0; j -= h)
+				for (size_t k = 0; k < sz; k++) {
+					char t = b[j * sz + k];
+					b[j * sz + k] = b[(j - h) * sz + k];
+					b[(j - h) * sz + k] = t;
+				}
+}

@@ -39,8 +39,30 @@ TEST(strtol_family)
 	CHECK_INT(strtol("Zz", NULL, 36), 35 * 36 + 35);
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+TEST(qsort_sorts)
+{
+	static int v[3001];
+	unsigned r = 1;
+	for (int n = 0; n <= 3001; n += n < 20 ? 1 : 997) {
+		for (int i = 0; i < n; i++)
+			v[i] = (int)((r = r * 1103515245 + 12345) >> 16) % 100;
+		qsort(v, n, sizeof(v[0]), cmp_int);
+		int ok = 1;
+		for (int i = 1; i < n; i++)
+			ok &= v[i - 1] <= v[i];
+		CHECK(ok);
+	}
+}
+
 int main(void)
 {
 	RUN(strtol_family);
+	RUN(qsort_sorts);
 	DONE();
 }
