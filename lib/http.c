@@ -1,7 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "http.h"
+#include "resolve.h"
 #include "util.h"
 
 #define LINE_MAX_HTTP 8192
@@ -147,20 +147,18 @@ static bool host_is(const struct url *u, const char *hp)
 
 static int tcp_connect(struct http_client *c, const struct url *u, struct err *e)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
-	char port[8];
-	snprintf(port, sizeof(port), "%u", u->port);
-	int g = getaddrinfo(u->host, port, &hints, &ai);
-	if (g)
-		return err_set(e, EHOSTUNREACH, "%s: cannot resolve: %s", u->host, gai_strerror(g));
+	union resolve_sa ai[RESOLVE_MAX];
+	int na = resolve(u->host, u->port, NULL, ai, RESOLVE_MAX, e);
+	if (na < 0)
+		return na;
 	int fd = -1, last = ECONNREFUSED;
-	for (struct addrinfo *a = ai; a; a = a->ai_next) {
-		fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	for (union resolve_sa *a = ai; a < ai + na; a++) {
+		fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0) {
 			last = errno;
 			continue;
 		}
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+		if (connect(fd, &a->sa, a->sa.sa_family == AF_INET ? sizeof(a->in) : sizeof(a->in6)) == 0)
 			goto ok;
 		if (errno == EINPROGRESS) {
 			struct pollfd p = { .fd = fd, .events = POLLOUT };
@@ -184,13 +182,11 @@ static int tcp_connect(struct http_client *c, const struct url *u, struct err *e
 		close(fd);
 		fd = -1;
 	}
-	freeaddrinfo(ai);
 	if (last == ETIMEDOUT)
 		return err_set(e, ETIMEDOUT, "connect %s: timed out after %d ms", u->hostport,
 			       c->connect_timeout_ms);
 	return err_sys(e, last, "connect %s", u->hostport);
 ok:
-	freeaddrinfo(ai);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;

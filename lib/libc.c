@@ -1,0 +1,91 @@
+/* lib/libc.c: smaller stand-ins for parts of musl corral uses in a simple
+ * way. strtol and friends: musl's go through its scanf number scanner. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
+_Static_assert(sizeof(long) == sizeof(long long), "LP64");
+
+/* Digits of s in base (0: C prefixes), value modulo 2^64; *ovf when it did
+ * not fit. *end after the last digit, or s when there is none. */
+static unsigned long long scan(const char *s, char **end, int base, int *neg, int *ovf)
+{
+	const char *p = s;
+	unsigned long long v = 0;
+	*neg = *ovf = 0;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '-' || *p == '+')
+		*neg = *p++ == '-';
+	if ((base == 0 || base == 16) && p[0] == '0' && (p[1] | 32) == 'x' && isxdigit((unsigned char)p[2])) {
+		p += 2;
+		base = 16;
+	} else if (base == 0) {
+		base = *p == '0' ? 8 : 10;
+	}
+	const char *d0 = p;
+	for (;; p++) {
+		int c = (unsigned char)*p, d = c - '0';
+		if (d > 9)
+			d = (c | 32) - 'a' + 10;
+		if (d < 0 || (c > '9' && (c | 32) < 'a') || d >= base)
+			break;
+		if (v > (ULLONG_MAX - d) / base)
+			*ovf = 1;
+		v = v * base + d;
+	}
+	if (end)
+		*end = (char *)(p == d0 ? s : p);
+	return v;
+}
+
+unsigned long long strtoull(const char *restrict s, char **restrict end, int base)
+{
+	int neg, ovf;
+	unsigned long long v = scan(s, end, base, &neg, &ovf);
+	if (ovf) {
+		errno = ERANGE;
+		return ULLONG_MAX;
+	}
+	return neg ? -v : v;
+}
+
+long long strtoll(const char *restrict s, char **restrict end, int base)
+{
+	int neg, ovf;
+	unsigned long long v = scan(s, end, base, &neg, &ovf);
+	if (ovf || v > (unsigned long long)LLONG_MAX + neg) {
+		errno = ERANGE;
+		return neg ? LLONG_MIN : LLONG_MAX;
+	}
+	return neg ? (long long)-v : (long long)v;
+}
+
+unsigned long strtoul(const char *restrict s, char **restrict end, int base)
+{
+	return strtoull(s, end, base);
+}
+
+long strtol(const char *restrict s, char **restrict end, int base)
+{
+	return strtoll(s, end, base);
+}
+
+/* qsort as a Shell sort (gaps 3h+1): corral sorts at most a few thousand
+ * entries; musl's smoothsort is five times the size. */
+void qsort(void *base, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+	char *b = base;
+	size_t h = 1;
+	while (h < n / 3)
+		h = 3 * h + 1;
+	for (; h; h /= 3)
+		for (size_t i = h; i < n; i++)
+			for (size_t j = i; j >= h && cmp(b + (j - h) * sz, b + j * sz) > 0; j -= h)
+				for (size_t k = 0; k < sz; k++) {
+					char t = b[j * sz + k];
+					b[j * sz + k] = b[(j - h) * sz + k];
+					b[(j - h) * sz + k] = t;
+				}
+}

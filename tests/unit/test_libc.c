@@ -1,0 +1,68 @@
+/* lib/libc.c: the stand-ins behave as C says. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include "t.h"
+
+TEST(strtol_family)
+{
+	char *end;
+	CHECK_INT(strtol("  -42x", &end, 10), -42);
+	CHECK_STR(end, "x");
+	CHECK_INT(strtol("+7", NULL, 10), 7);
+	CHECK_INT(strtoul("0x1f", &end, 16), 31);
+	CHECK_INT(strtoull("ff", &end, 16), 255);
+	CHECK_INT(strtoull("0x", &end, 16), 0);
+	CHECK_STR(end, "x");
+	CHECK_INT(strtol("010", NULL, 0), 8);
+	CHECK_INT(strtol("0x10", NULL, 0), 16);
+	CHECK_INT(strtol("19", &end, 8), 1);
+	CHECK_STR(end, "9");
+	CHECK_INT(strtol("abc", &end, 10), 0);
+	CHECK_STR(end, "abc");
+	CHECK_INT(strtol("- 1", &end, 10), 0);
+	CHECK_STR(end, "- 1");
+	CHECK(strtoull("18446744073709551615", NULL, 10) == ULLONG_MAX);
+	errno = 0;
+	CHECK(strtoull("18446744073709551616", &end, 10) == ULLONG_MAX);
+	CHECK_INT(errno, ERANGE);
+	CHECK_STR(end, "");
+	errno = 0;
+	CHECK(strtoll("9223372036854775807", NULL, 10) == LLONG_MAX);
+	CHECK(strtoll("-9223372036854775808", NULL, 10) == LLONG_MIN);
+	CHECK_INT(errno, 0);
+	CHECK(strtoll("9223372036854775808", NULL, 10) == LLONG_MAX);
+	CHECK_INT(errno, ERANGE);
+	CHECK(strtol("-9223372036854775809", NULL, 10) == LONG_MIN);
+	CHECK(strtoul("-1", NULL, 10) == ULONG_MAX);
+	CHECK_INT(strtol("Zz", NULL, 36), 35 * 36 + 35);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+TEST(qsort_sorts)
+{
+	static int v[3001];
+	unsigned r = 1;
+	for (int n = 0; n <= 3001; n += n < 20 ? 1 : 997) {
+		for (int i = 0; i < n; i++)
+			v[i] = (int)((r = r * 1103515245 + 12345) >> 16) % 100;
+		qsort(v, n, sizeof(v[0]), cmp_int);
+		int ok = 1;
+		for (int i = 1; i < n; i++)
+			ok &= v[i - 1] <= v[i];
+		CHECK(ok);
+	}
+}
+
+int main(void)
+{
+	RUN(strtol_family);
+	RUN(qsort_sorts);
+	DONE();
+}
