@@ -85,8 +85,11 @@ pod_network_ls_inspect_rm() {
 	addr=$(field $id address); addr=${addr%/16}
 	ip netns exec $ns ip -4 -o addr show eth0 | grep -q "inet $addr/16 " || fail "eth0 lacks $addr"
 	python3 -c 'import socket; s = socket.socket(); s.bind(("10.89.0.1", 7100)); s.listen(1); c, a = s.accept(); c.sendall(a[0].encode())' &
-	sleep 0.2
-	got=$(ip netns exec $ns python3 -c 'import socket; print(socket.create_connection(("10.89.0.1", 7100), timeout=5).recv(64).decode())')
+	# the listener may take a while to start on a busy machine: retry
+	i=0
+	until got=$(ip netns exec $ns python3 -c 'import socket; print(socket.create_connection(("10.89.0.1", 7100), timeout=5).recv(64).decode())' 2>/dev/null); do
+		i=$((i + 1)); [ $i -lt 50 ] || fail "no listener on the gateway"; sleep 0.1
+	done
 	expect_eq "peer seen by the gateway" "$got" "$addr"
 	# pause holds net, ipc and uts of its own; pid is the host's (container mode)
 	for k in net ipc uts; do
