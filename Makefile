@@ -52,7 +52,7 @@ build/gen/%.json.h: configs/%.json tools/jsonmin.sh
 	  sh tools/jsonmin.sh $< | od -An -v -tx1 | sed 's/^ *//; s/ *$$//; s/ \+/,0x/g; s/^/0x/; s/$$/,/'; \
 	  echo "0 };"; } > $@.tmp && mv $@.tmp $@
 
-# System call numbers for lib/seccomp.c, from libseccomp's own table.
+# System call numbers for lib/bpf.c, from libseccomp's own table.
 build/gen/syscalls.h: tools/syscalls.sh tools/zembed.sh | $(DEPS)/.ok
 	@mkdir -p $(@D)
 	sh tools/syscalls.sh $(DEPS) > build/gen/syscalls.txt

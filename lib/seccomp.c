@@ -14,9 +14,8 @@
 #include <linux/seccomp.h>
 
 /* Two back ends compile a profile's rules to BPF. corral itself uses its
- * own (below), for x86_64 with its x86 and x32 sub-architectures: a linear
- * program of per-syscall blocks, with the system call numbers of
- * build/gen/syscalls.h. libseccomp remains a dependency, at build time
+ * own, lib/bpf.c, for x86_64 with its x86 and x32 sub-architectures.
+ * libseccomp remains a dependency, at build time
  * only: built with SECCOMP_LIBSECCOMP, this file hands the same rules to
  * libseccomp instead, which tools/seccomp-bpf.c uses to precompile the
  * built-in profile and tests/unit/test_seccomp_oracle.c uses as the
@@ -30,11 +29,7 @@
 #include "util.h"
 #include "seccomp-default.json.z.h"
 #ifndef SECCOMP_LIBSECCOMP
-#include <linux/audit.h>
-#include "syscalls.h"
-#if !defined(__x86_64__) || defined(__ILP32__)
-#error "corral's seccomp compiler knows x86_64 (with x86 and x32) only"
-#endif
+#include "bpf.h"
 #endif
 #ifndef SECCOMP_NO_PRECOMPILED
 #include "seccomp-default.bpf.h"
@@ -95,24 +90,14 @@ typedef struct scmp_arg_cmp cmp_t;
 #define ACT_TRAP SECCOMP_RET_TRAP
 #define ACT_TRACE(x) (SECCOMP_RET_TRACE | ((x) & SECCOMP_RET_DATA))
 #define ACT_LOG SECCOMP_RET_LOG
-/* One argument comparison, as libseccomp's struct scmp_arg_cmp: for
- * CMP_MASKED_EQ, datum_a is the mask and datum_b the value. */
-typedef struct { unsigned int arg, op; uint64_t datum_a, datum_b; } cmp_t;
-enum { CMP_NE = 1, CMP_LT, CMP_LE, CMP_EQ, CMP_GE, CMP_GT, CMP_MASKED_EQ };
-
-/* A rule: one system call and the comparisons that must all hold. nr:
- * its numbers on x86, x86_64 and x32 (without X32_SYSCALL_BIT), -1 where
- * it has none; mux: its socketcall(2) call number on x86, 100 + its ipc(2)
- * call number, or 0. */
-struct rule {
-	uint32_t act;
-	short nr[3];
-	uint8_t mux, ncmp;
-	cmp_t cmp[6];
-};
-
-/* The architectures a filter has sections for. */
-enum { ARCH_X86_64 = 1, ARCH_X86 = 2, ARCH_X32 = 4 };
+typedef struct bpf_cmp cmp_t;
+#define CMP_NE BPF_CMP_NE
+#define CMP_LT BPF_CMP_LT
+#define CMP_LE BPF_CMP_LE
+#define CMP_EQ BPF_CMP_EQ
+#define CMP_GE BPF_CMP_GE
+#define CMP_GT BPF_CMP_GT
+#define CMP_MASKED_EQ BPF_CMP_MASKED_EQ
 #endif
 
 struct pc {
@@ -120,9 +105,7 @@ struct pc {
 #ifdef SECCOMP_LIBSECCOMP
 	scmp_filter_ctx ctx;
 #else
-	struct rule *rules;
-	size_t nrules, cap;
-	unsigned int arches;	/* ARCH_* */
+	struct bpf_rules rs;
 #endif
 	uint64_t caps;
 	uint32_t defact;
@@ -181,7 +164,7 @@ static uint32_t arch_token(const char *name)
 }
 #define NATIVE_TOKEN ((uint32_t)seccomp_arch_native())
 #else
-/* "SCMP_ARCH_X86_64" -> ARCH_*, 8 for the other architectures libseccomp
+/* "SCMP_ARCH_X86_64" -> BPF_ARCH_*, 8 for the other architectures libseccomp
  * knows (no x86 process can make their system calls, so their sections
  * are left out), 0 when unknown. */
 static uint32_t arch_token(const char *name)
@@ -193,17 +176,17 @@ static uint32_t arch_token(const char *name)
 		return 0;
 	name += 10;
 	if (!strcmp(name, "X86_64"))
-		return ARCH_X86_64;
+		return BPF_ARCH_X86_64;
 	if (!strcmp(name, "X86"))
-		return ARCH_X86;
+		return BPF_ARCH_X86;
 	if (!strcmp(name, "X32"))
-		return ARCH_X32;
+		return BPF_ARCH_X32;
 	for (const char *o = other; *o; o += strlen(o) + 1)
 		if (!strcmp(name, o))
 			return 8;
 	return 0;
 }
-#define NATIVE_TOKEN ARCH_X86_64
+#define NATIVE_TOKEN BPF_ARCH_X86_64
 #endif
 
 static int add_arch(struct pc *p, int t)
@@ -220,7 +203,7 @@ static int add_arch(struct pc *p, int t)
 	if (r < 0 && r != -EEXIST)
 		return err_sys(p->e, r, "seccomp profile: %s: adding %s", p->at, name);
 #else
-	p->arches |= a & 7;
+	p->rs.arches |= a & 7;
 #endif
 	return 0;
 }
@@ -510,71 +493,9 @@ static int add_rule(struct pc *p, uint32_t act, const char *name, int ncmp, cons
 	return seccomp_rule_add_array(p->ctx, act, nr, (unsigned)ncmp, cmp);
 }
 #else
-/* x86 reaches these calls through socketcall(2), with call numbers 1 to
- * 20 in this order, and through ipc(2), with those of ipc_calls; the
- * newer kernels also have direct numbers for most. libseccomp adds a rule
- * for each way in, with argument 0 of the multiplexer compared to the
- * call number in place of the rule's own conditions on argument 0. */
-static const char mux_names[] =
-	"socket\0bind\0connect\0listen\0accept\0getsockname\0getpeername\0socketpair\0"
-	"send\0recv\0sendto\0recvfrom\0shutdown\0setsockopt\0getsockopt\0sendmsg\0recvmsg\0"
-	"accept4\0recvmmsg\0sendmmsg\0semop\0semget\0semctl\0semtimedop\0msgsnd\0msgrcv\0"
-	"msgget\0msgctl\0shmat\0shmdt\0shmget\0shmctl\0";
-static const uint8_t ipc_calls[] = { 1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24 };
-#define X86_SOCKETCALL 102
-#define X86_IPC 117
-#define X32_SYSCALL_BIT 0x40000000u
-
-/* build/gen/syscalls.h, inflated on first use: a line "NAME X86 X86_64
- * X32" per call, "-" where it has no number, "=" for X32 = X86_64. */
-static char sc_table[SYSCALLS_LEN + 1];
-
-static int parse_nr(const char **s)
-{
-	int v = 0;
-	if (**s == '-') {
-		++*s;
-		return -1;
-	}
-	while (**s >= '0' && **s <= '9')
-		v = v * 10 + *(*s)++ - '0';
-	return v;
-}
-
 static int add_rule(struct pc *p, uint32_t act, const char *name, int ncmp, const cmp_t *cmp)
 {
-	size_t len = strlen(name);
-	const char *s = sc_table;
-
-	if (!sc_table[0] && inflate_raw(syscalls_z, sizeof(syscalls_z), sc_table, SYSCALLS_LEN) < 0)
-		return -ENOMEM;
-	while (*s && !(!strncmp(s, name, len) && s[len] == ' '))
-		s = strchr(s, '\n') + 1;
-	if (!*s)
-		return 0;
-	if (p->nrules == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 256;
-		struct rule *r = realloc(p->rules, cap * sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		p->rules = r;
-		p->cap = cap;
-	}
-	struct rule *r = &p->rules[p->nrules++];
-	s += len;
-	for (int i = 0; i < 3; i++) {
-		s++;
-		r->nr[i] = *s == '=' ? r->nr[i - 1] : (short)parse_nr(&s);
-	}
-	r->mux = 0;
-	unsigned k = 0;
-	for (const char *m = mux_names; *m; m += strlen(m) + 1, k++)
-		if (!strcmp(m, name))
-			r->mux = (uint8_t)(k < 20 ? k + 1 : 100u + ipc_calls[k - 20]);
-	r->act = act;
-	r->ncmp = (uint8_t)ncmp;
-	memcpy(r->cmp, cmp, (size_t)ncmp * sizeof(*cmp));
-	return 0;
+	return bpf_rule_add(&p->rs, act, name, ncmp, cmp);
 }
 #endif
 
@@ -687,270 +608,6 @@ static int export_bpf(scmp_filter_ctx ctx, struct sc_filter *f, struct err *e)
 	f->prog.len = (unsigned short)n;
 	return 0;
 }
-#else	/* our own back end */
-
-
-/* A rule as it lands in one architecture's section. */
-struct ent {
-	uint32_t nr, seq, mux;	/* mux: the call number for argument 0, or 0 */
-	const struct rule *r;
-};
-
-struct prog {
-	struct sock_filter *f;
-	size_t n;
-};
-
-static void emit(struct prog *g, uint16_t code, size_t jt, size_t jf, uint32_t k)
-{
-	if (g->n < BPF_MAXINSNS)
-		g->f[g->n] = (struct sock_filter){ code, (uint8_t)jt, (uint8_t)jf, k };
-	g->n++;
-}
-
-static int ent_cmp(const void *a, const void *b)
-{
-	const struct ent *x = a, *y = b;
-	if (x->nr != y->nr)
-		return x->nr < y->nr ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Whether comparison c can fail on an architecture whose arguments have
- * `bits` bits (32: only the low word counts, as with libseccomp). */
-static bool cmp_needed(const cmp_t *c, uint32_t mux, int bits)
-{
-	if (mux && c->arg == 0)
-		return false;	/* replaced by the call number */
-	if (c->op != CMP_MASKED_EQ)
-		return true;
-	return bits == 32 ? (uint32_t)c->datum_a != 0 : c->datum_a != 0;
-}
-
-static bool ent_has_args(const struct ent *e, int bits)
-{
-	if (e->mux)
-		return true;
-	for (int i = 0; i < e->r->ncmp; i++)
-		if (cmp_needed(&e->r->cmp[i], 0, bits))
-			return true;
-	return false;
-}
-
-#define ARG_LO(i) (uint32_t)offsetof(struct seccomp_data, args[i])
-#define ARG_HI(i) (ARG_LO(i) + 4)
-#define LD(k) emit(g, BPF_LD | BPF_W | BPF_ABS, 0, 0, k)
-#define J(op, k, jt, jf) emit(g, BPF_JMP | (op) | BPF_K, jt, jf, k)
-
-/* The code of one comparison: falls through when it holds, jumps to the
- * instruction `fail` (patched later, listed in fix[]) when not. */
-static void emit_cmp(struct prog *g, const cmp_t *c, int bits, size_t *fix, int *nfix)
-{
-	uint64_t v = c->datum_a, m = ~(uint64_t)0;
-	int op = c->op;
-	bool neg = op == CMP_NE || op == CMP_LT || op == CMP_LE;
-
-	if (op == CMP_MASKED_EQ)
-		m = c->datum_a, v = c->datum_b & m;
-	if (op == CMP_NE)
-		op = CMP_EQ;
-	else if (op == CMP_LT)
-		op = CMP_GE;
-	else if (op == CMP_LE)
-		op = CMP_GT;
-	if (op == CMP_EQ || op == CMP_MASKED_EQ) {
-		/* hi word (64 bits only), then lo word; both equal: true */
-		size_t skip_hi = 0;
-		if (bits == 64) {
-			LD(ARG_HI(c->arg));
-			if (op == CMP_MASKED_EQ)
-				emit(g, BPF_ALU | BPF_AND | BPF_K, 0, 0, (uint32_t)(m >> 32));
-			skip_hi = g->n;
-			if (neg)	/* hi differs: NE holds, skip the lo test */
-				J(BPF_JEQ, (uint32_t)(v >> 32), 0, 0);
-			else {
-				J(BPF_JEQ, (uint32_t)(v >> 32), 0, 0);
-				fix[(*nfix)++] = g->n - 1;	/* jf: fail */
-			}
-		}
-		LD(ARG_LO(c->arg));
-		if (op == CMP_MASKED_EQ)
-			emit(g, BPF_ALU | BPF_AND | BPF_K, 0, 0, (uint32_t)m);
-		J(BPF_JEQ, (uint32_t)v, 0, 0);
-		if (neg) {
-			/* equal: fail (jt); patched as jt below */
-			fix[(*nfix)++] = (g->n - 1) | (size_t)1 << 31;
-			if (bits == 64 && g->n <= BPF_MAXINSNS)
-				g->f[skip_hi].jf = (uint8_t)(g->n - skip_hi - 1);
-		} else {
-			fix[(*nfix)++] = g->n - 1;
-		}
-		return;
-	}
-	/* GT/GE: hi greater: true; hi equal: compare lo; else false */
-	uint16_t lo_op = op == CMP_GT ? BPF_JGT : BPF_JGE;
-	if (bits == 64) {
-		LD(ARG_HI(c->arg));
-		if (!neg) {
-			J(BPF_JGT, (uint32_t)(v >> 32), 3, 0);	/* to the end */
-			J(BPF_JEQ, (uint32_t)(v >> 32), 0, 0);
-			fix[(*nfix)++] = g->n - 1;
-		} else {
-			J(BPF_JGT, (uint32_t)(v >> 32), 0, 0);
-			fix[(*nfix)++] = (g->n - 1) | (size_t)1 << 31;
-			J(BPF_JEQ, (uint32_t)(v >> 32), 0, 2);	/* less: true, to the end */
-		}
-	}
-	LD(ARG_LO(c->arg));
-	J(lo_op, (uint32_t)v, 0, 0);
-	fix[(*nfix)++] = (g->n - 1) | (neg ? (size_t)1 << 31 : 0);
-}
-
-/* Patches the jumps listed in fix[] to instruction `to`. */
-static void patch(struct prog *g, const size_t *fix, int nfix, size_t to)
-{
-	for (int i = 0; i < nfix; i++) {
-		size_t at = fix[i] & ~((size_t)1 << 31);
-		if (at >= BPF_MAXINSNS)
-			continue;
-		if (fix[i] >> 31)
-			g->f[at].jt = (uint8_t)(to - at - 1);
-		else
-			g->f[at].jf = (uint8_t)(to - at - 1);
-	}
-}
-
-/* The rules of one system call number, e[0..n): the first rule without
- * conditions decides alone (libseccomp keeps it and drops the others);
- * otherwise each rule in turn, the first whose conditions all hold. Where
- * rules with conditions and different actions overlap, the first listed
- * wins here. libseccomp 2.5.4 merges the rules of one call into a tree,
- * and for some overlapping rules with conditions on several arguments
- * its program decides otherwise than any rule says (the kernel confirms:
- * uname with rules "a1 > 2^32" and "a3 & 5 == 0 && a1 < N && a2 > 2",
- * both ERRNO, returns the errno for a1 = a2 = 1); ours follows the
- * profile. tests/unit/test_seccomp_oracle.c compares all other cases. */
-static void emit_group(struct prog *g, const struct ent *e, size_t n, int bits, uint32_t defact)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!ent_has_args(&e[i], bits)) {
-			J(BPF_JEQ, e[0].nr, 0, 1);
-			emit(g, BPF_RET | BPF_K, 0, 0, e[i].r->act);
-			return;
-		}
-	J(BPF_JEQ, e[0].nr, 1, 0);
-	size_t ja = g->n;
-	emit(g, BPF_JMP | BPF_JA, 0, 0, 0);
-	for (size_t i = 0; i < n; i++) {
-		size_t fix[6 * 2 + 2];
-		int nfix = 0;
-		if (e[i].mux) {
-			LD(ARG_LO(0));
-			J(BPF_JEQ, e[i].mux, 0, 0);
-			fix[nfix++] = g->n - 1;
-		}
-		for (int c = 0; c < e[i].r->ncmp; c++)
-			if (cmp_needed(&e[i].r->cmp[c], e[i].mux, bits))
-				emit_cmp(g, &e[i].r->cmp[c], bits, fix, &nfix);
-		emit(g, BPF_RET | BPF_K, 0, 0, e[i].r->act);
-		patch(g, fix, nfix, g->n);
-	}
-	emit(g, BPF_RET | BPF_K, 0, 0, defact);
-	if (ja < BPF_MAXINSNS)
-		g->f[ja].k = (uint32_t)(g->n - ja - 1);
-}
-
-/* The section of one audit architecture: x86 (arches == ARCH_X86), or
- * x86_64 with x32 when that is in the filter (both are AUDIT_ARCH_X86_64;
- * x32 numbers have X32_SYSCALL_BIT set). Rules with conditions first, so
- * that the calls the kernel cannot cache find their block early. */
-static int emit_section(struct prog *g, const struct pc *p, unsigned arches)
-{
-	struct ent *e = calloc(2 * p->nrules + 1, sizeof(*e));
-	size_t n = 0;
-
-	if (!e)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->nrules; i++) {
-		const struct rule *r = &p->rules[i];
-		const short *nrs = r->nr;
-		if (arches & ARCH_X86) {
-			if (r->mux)
-				e[n++] = (struct ent){ r->mux > 100 ? X86_IPC : X86_SOCKETCALL, (uint32_t)n,
-						       r->mux > 100 ? r->mux - 100u : r->mux, r };
-			if (nrs[0] >= 0)
-				e[n++] = (struct ent){ (uint32_t)nrs[0], (uint32_t)n, 0, r };
-			continue;
-		}
-		if (nrs[1] >= 0)
-			e[n++] = (struct ent){ (uint32_t)nrs[1], (uint32_t)n, 0, r };
-		if ((arches & ARCH_X32) && nrs[2] >= 0)
-			e[n++] = (struct ent){ (uint32_t)nrs[2] | X32_SYSCALL_BIT, (uint32_t)n, 0, r };
-	}
-	qsort(e, n, sizeof(*e), ent_cmp);
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t a = 0, b; a < n; a = b) {
-			/* x86 and x32 arguments are compared in their low 32
-			 * bits, as libseccomp does */
-			int bits = arches == ARCH_X86 || (e[a].nr & X32_SYSCALL_BIT) ? 32 : 64;
-			bool args = true;
-			for (b = a; b < n && e[b].nr == e[a].nr; b++)
-				args &= ent_has_args(&e[b], bits);
-			if (args == !pass)
-				emit_group(g, e + a, b - a, bits, p->defact);
-		}
-	emit(g, BPF_RET | BPF_K, 0, 0, p->defact);
-	free(e);
-	return 0;
-}
-
-/* The whole program: the architecture check, then one section each. A
- * foreign architecture kills the thread, as with libseccomp's default;
- * so does an x32 call when the profile does not name x32, except the
- * call -1 that tracers use to skip a call. */
-static int gen_bpf(struct pc *p, struct sc_filter *f)
-{
-	struct prog prog = { malloc(BPF_MAXINSNS * sizeof(struct sock_filter)), 0 };
-	struct prog *g = &prog;
-	size_t to86 = 0;
-	int r = 0;
-
-	if (!g->f)
-		return err_sys(p->e, ENOMEM, "seccomp");
-	LD(offsetof(struct seccomp_data, arch));
-	J(BPF_JEQ, AUDIT_ARCH_X86_64, p->arches & ARCH_X86 ? 3 : 1, 0);
-	if (p->arches & ARCH_X86) {
-		J(BPF_JEQ, AUDIT_ARCH_I386, 0, 1);
-		to86 = g->n;
-		emit(g, BPF_JMP | BPF_JA, 0, 0, 0);
-	}
-	emit(g, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_THREAD);
-	LD(offsetof(struct seccomp_data, nr));
-	if (!(p->arches & ARCH_X32)) {
-		J(BPF_JGE, X32_SYSCALL_BIT, 0, 2);
-		J(BPF_JEQ, 0xffffffffu, 1, 0);
-		emit(g, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_THREAD);
-	}
-	r = emit_section(g, p, ARCH_X86_64 | (p->arches & ARCH_X32));
-	if (r == 0 && (p->arches & ARCH_X86)) {
-		if (to86 < BPF_MAXINSNS)
-			g->f[to86].k = (uint32_t)(g->n - to86 - 1);
-		LD(offsetof(struct seccomp_data, nr));
-		r = emit_section(g, p, ARCH_X86);
-	}
-	if (r < 0) {
-		free(g->f);
-		return err_sys(p->e, r, "seccomp");
-	}
-	if (g->n > BPF_MAXINSNS) {
-		free(g->f);
-		return err_set(p->e, E2BIG, "seccomp: the filter has %zu instructions (at most %d)",
-			       g->n, BPF_MAXINSNS);
-	}
-	f->prog.filter = g->f;
-	f->prog.len = (unsigned short)g->n;
-	return 0;
-}
 #endif
 
 static int compile(struct pc *p, int root, struct sc_filter *f)
@@ -992,7 +649,8 @@ static int compile(struct pc *p, int root, struct sc_filter *f)
 #ifdef SECCOMP_LIBSECCOMP
 	return export_bpf(p->ctx, f, p->e);
 #else
-	return gen_bpf(p, f);
+	p->rs.defact = p->defact;
+	return bpf_gen(&p->rs, &f->prog, p->e);
 #endif
 }
 
@@ -1075,7 +733,7 @@ int seccomp_prepare(const char *text, size_t len, uint64_t caps,
 	if (p.ctx)
 		seccomp_release(p.ctx);
 #else
-	free(p.rules);
+	free(p.rs.rules);
 #endif
 	json_free(&j);
 	if (r < 0) {

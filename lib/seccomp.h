@@ -35,7 +35,7 @@ struct sc_filter;
  * The built-in profile (the very pointer seccomp_default_profile returns)
  * comes precompiled for Docker's default capabilities and any set that
  * differs from them only in capabilities the profile does not look at;
- * other profiles and sets are compiled here (lib/seccomp.c, ~10 ms for
+ * other profiles and sets are compiled here (lib/bpf.c, ~10 ms for
  * the built-in one), with the verdicts libseccomp's program would give. */
 int seccomp_prepare(const char *json, size_t len, uint64_t caps,
 		    struct sc_filter **out, struct err *e);
