@@ -124,6 +124,9 @@ int ipam_parse_lease(const char *text, size_t len, struct ipam_owner *o)
 	int have_sb = 0, have_pid = 0;
 	const char *p = text, *end = text + len;
 
+	/* A NUL would end a name early and hide what follows it. */
+	if (memchr(text, 0, len))
+		return -EINVAL;
 	if (len > 10 && !memcmp(text, "container ", 10) && len <= LEASE_MAX &&
 	    text[len - 1] == '\n') {
 		const char *id = text + 10, *sp = memchr(id, ' ', len - 10);

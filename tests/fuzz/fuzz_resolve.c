@@ -2,7 +2,7 @@
  * UDP to the resolver) may shape them. The reply's own id is taken so that
  * the parser gets past it; addresses found must fit the array and carry
  * the family of the type asked for.
- * fuzz-sources: lib/resolve.c lib/util.c -lz */
+ * fuzz-sources: lib/resolve.c lib/util.c */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

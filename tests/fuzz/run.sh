@@ -28,6 +28,9 @@ fi
 if [ $# -eq 0 ]; then
 	set -- $(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c | sed 's/^fuzz_//'; done)
 fi
+# lib/util.c inflates embedded data: the targets link the system zlib.
+dpkg-query -W -f='${Status}' zlib1g-dev 2>/dev/null | grep -q 'ok installed' ||
+	apt-get install -y zlib1g-dev >&2 || { echo "fuzz: cannot install zlib1g-dev" >&2; exit 1; }
 mkdir -p "$out"
 status=0
 for name; do
@@ -36,7 +39,7 @@ for name; do
 	[ -n "$libs" ] || libs="lib/$name.c lib/util.c"
 	echo "fuzz: building $name ($libs)"
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -Ilib -o "$out/fuzz_$name" "$src" $libs
+		-fno-sanitize-recover=undefined -Ilib -o "$out/fuzz_$name" "$src" $libs -lz
 	corpus=$out/corpus-$name
 	mkdir -p "$corpus"
 	[ -d "tests/fuzz/corpus/$name" ] && cp -n "tests/fuzz/corpus/$name"/* "$corpus"/ 2>/dev/null || true

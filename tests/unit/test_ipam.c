@@ -153,6 +153,9 @@ TEST(lease_junk_rejected)
 	}
 	struct ipam_owner o;
 	CHECK_INT(ipam_parse_lease("pid 1 2\0x\n", 10, &o), -EINVAL);
+	/* a NUL inside a container line (found by fuzz_ipam) */
+	CHECK_INT(ipam_parse_lease("container painer pid\0\n", 22, &o), -EINVAL);
+	CHECK_INT(ipam_parse_lease("container painer pid\n", 21, &o), 0);
 	char big[400];
 	memset(big, 'a', sizeof(big));
 	CHECK_INT(ipam_parse_lease(big, sizeof(big), &o), -EINVAL);
