@@ -14,6 +14,9 @@
 #include <zlib.h>
 
 #include "layer.h"
+
+/* How deep a whiteout may remove: deeper trees are refused, not recursed. */
+#define LAYER_MAX_DEPTH 512
 #include "tar.h"
 #include "util.h"
 
@@ -412,35 +415,6 @@ static int parent_dir(struct unpack *u, const char *entry, char *dir, struct err
 	return fd;
 }
 
-static int remove_tree(int dfd, const char *name, int depth)
-{
-	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
-	if (depth > 512)
-		return -ELOOP;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	struct dirent *de;
-	int r = 0;
-	while (!r && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		r = remove_tree(fd, de->d_name, depth + 1);
-	}
-	closedir(d);
-	if (!r && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		r = -errno;
-	return r;
-}
-
 /* Removes what lower layers left in directory fd (path rel), sparing the
  * paths this layer made (and, in its directories, recursing). */
 static int clear_lower(struct unpack *u, int fd, char *rel, size_t rlen, int depth)
@@ -470,7 +444,7 @@ static int clear_lower(struct unpack *u, int fd, char *rel, size_t rlen, int dep
 			rel[l++] = '/';
 		memcpy(rel + l, de->d_name, nl + 1);
 		if (!pathset_has(&u->seen, rel, l + nl)) {
-			r = remove_tree(dfd, de->d_name, 0);
+			r = remove_tree(dfd, de->d_name, LAYER_MAX_DEPTH);
 		} else if (de->d_type == DT_DIR) {
 			int cfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cfd >= 0) {
@@ -517,7 +491,7 @@ static int whiteout(struct unpack *u, const char *path, char *dir, const char *b
 		if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
 			r = -EPERM;
 		else if (!pathset_has(&u->seen, rel, strlen(rel))) {
-			r = remove_tree(pfd, name, 0);
+			r = remove_tree(pfd, name, LAYER_MAX_DEPTH);
 			cache_drop(u);
 		}
 	}
@@ -615,7 +589,7 @@ static int apply_in(struct unpack *u, struct tar_entry *ent, char *dir, const ch
 	struct stat old;
 	bool exists = fstatat(pfd, base, &old, AT_SYMLINK_NOFOLLOW) == 0;
 	if (exists && !(ent->type == TAR_DIR && S_ISDIR(old.st_mode))) {
-		if ((r = remove_tree(pfd, base, 0)) < 0)
+		if ((r = remove_tree(pfd, base, LAYER_MAX_DEPTH)) < 0)
 			return err_sys(e, -r, "layer: replace %s", path);
 		if (S_ISDIR(old.st_mode) || S_ISLNK(old.st_mode)) {
 			/* The cached dir may have been (under) it. */

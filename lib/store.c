@@ -401,33 +401,7 @@ int store_manifest(struct store *s, const char *digest, struct manifest *m, stru
 
 /* ---- rootfs trees ---- */
 
-static int rm_rf_at(int dfd, const char *name, int depth)
-{
-	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
-	if (depth > 4096)
-		return -ELOOP;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	fchmod(fd, 0700);	/* a read-only dir of the image must still empty */
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	struct dirent *de;
-	int r = 0;
-	while (!r && (de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			r = rm_rf_at(fd, de->d_name, depth + 1);
-	closedir(d);
-	if (!r && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		r = -errno;
-	return r;
-}
+#define STORE_MAX_DEPTH 4096	/* of a tree being removed */
 
 int store_has_rootfs(struct store *s, const char *digest)
 {
@@ -476,7 +450,7 @@ static void remove_stale_tmps(struct store *s, const char *sub)
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (stale_tmp(de->d_name))
-			rm_rf_at(fd, de->d_name, 0);
+			remove_tree(fd, de->d_name, STORE_MAX_DEPTH);
 	closedir(d);
 }
 
@@ -498,7 +472,7 @@ int store_rootfs_build(struct store *s, const char *digest, struct err *e)
 		goto out;
 	snprintf(tmp, sizeof(tmp), "rootfs/.tmp-%s-%d", digest + 7, (int)getpid());
 	snprintf(final, sizeof(final), "rootfs/%s", digest + 7);
-	rm_rf_at(s->dirfd, tmp, 0);
+	remove_tree(s->dirfd, tmp, STORE_MAX_DEPTH);
 	if (mkdirat(s->dirfd, tmp, 0755) < 0) {
 		r = err_sys(e, errno, "rootfs %s", digest);
 		goto out;
@@ -538,7 +512,7 @@ int store_rootfs_build(struct store *s, const char *digest, struct err *e)
 	fsync_dir(s, "rootfs");
 	goto out;
 fail:
-	rm_rf_at(s->dirfd, tmp, 0);
+	remove_tree(s->dirfd, tmp, STORE_MAX_DEPTH);
 out:
 	free(m);
 	return r;
@@ -852,7 +826,7 @@ static int gc_trees(struct store *s, const struct hexset *keep, struct store_gc_
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
 		if ((is_hex64(n) && !hexset_has(keep, n)) || stale_tmp(n))
-			if (rm_rf_at(fd, n, 0) == 0)
+			if (remove_tree(fd, n, STORE_MAX_DEPTH) == 0)
 				st->trees++;
 	}
 	closedir(d);

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -204,6 +205,39 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct err 
 	if (len)
 		*len = n;
 	return 0;
+}
+
+static int remove_tree_at(int dfd, const char *name, int depth, int max_depth)
+{
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	if (depth > max_depth)
+		return -ELOOP;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fchmod(fd, 0700);	/* a read-only directory must still empty */
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	struct dirent *de;
+	int r = 0;
+	while (!r && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = remove_tree_at(fd, de->d_name, depth + 1, max_depth);
+	closedir(d);
+	if (!r && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
+int remove_tree(int dfd, const char *name, int max_depth)
+{
+	return remove_tree_at(dfd, name, 0, max_depth);
 }
 
 int write_all(int fd, const void *buf, size_t len)

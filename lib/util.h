@@ -24,6 +24,10 @@ const char *state_root(const char *root);
 
 /* Reads a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
 int read_file(const char *path, size_t max, char **out, size_t *len, struct err *e);
+/* Removes name under dfd, a directory with everything in it (no link is
+ * followed; read-only directories are opened up first), at most max_depth
+ * levels deep (-ELOOP past that). A missing name is fine. */
+int remove_tree(int dfd, const char *name, int max_depth);
 /* Writes all of buf to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
 /* Writes a short string to a file (sysctls, /proc files, cgroup knobs). */
