@@ -590,15 +590,9 @@ static int is_lease_name(const char *name, uint32_t *a)
 static int each_lease(struct netdir *d, int (*fn)(struct netdir *, const char *, uint32_t, void *),
 		      void *arg)
 {
-	int fd = openat(d->dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *dir = opendir_at(d->dir, ".", 0);
+	if (!dir)
 		return -errno;
-	DIR *dir = fdopendir(fd);
-	if (!dir) {
-		int saved = errno;
-		close(fd);
-		return -saved;
-	}
 	struct dirent *de;
 	int r = 0;
 	while ((de = readdir(dir))) {
@@ -633,14 +627,9 @@ static int count_one(struct netdir *d, const char *name, uint32_t a, void *arg)
 
 static void remove_temps(struct netdir *d)
 {
-	int fd = openat(d->dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *dir = opendir_at(d->dir, ".", 0);
+	if (!dir)
 		return;
-	DIR *dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return;
-	}
 	struct dirent *de;
 	while ((de = readdir(dir)))
 		if (!strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)))

@@ -75,15 +75,10 @@ static int find_by_name(const char *root, const char *name, struct sandbox_pause
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof(path), "%s/sandboxes", root) >= (int)sizeof(path))
 		return err_set(e, ENAMETOOLONG, "%s/sandboxes: path too long", root);
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
+	DIR *d = opendir_at(AT_FDCWD, path, 0);
+	if (!d) {
 		if (errno == ENOENT)
 			return err_set(e, ENOENT, "no sandbox '%s'", name);
-		return err_sys(e, errno, "%s", path);
-	}
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
 		return err_sys(e, errno, "%s", path);
 	}
 	int r = err_set(e, ENOENT, "no sandbox '%s'", name);

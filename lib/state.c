@@ -515,14 +515,10 @@ int state_remove(const char *root, const char *id, struct err *e)
 	int r;
 	if ((r = id_path(root, id, NULL, path, sizeof(path), e)) < 0)
 		return r;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
+	DIR *d = opendir_at(AT_FDCWD, path, O_NOFOLLOW);
+	if (!d)
 		return errno == ENOENT ? 0 : err_sys(e, errno, "%s", path);
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return err_sys(e, errno, "%s", path);
-	}
+	int fd = dirfd(d);
 	/* The marks go last: while one is there, gc knows what this was. */
 	static const char *const last[] = { "creating", "removing" };
 	for (struct dirent *de; (de = readdir(d));) {

@@ -439,14 +439,10 @@ static bool stale_tmp(const char *name)
 
 static void remove_stale_tmps(struct store *s, const char *sub)
 {
-	int fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = opendir_at(s->dirfd, sub, 0);
+	if (!d)
 		return;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
+	int fd = dirfd(d);
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (stale_tmp(de->d_name))
@@ -676,14 +672,9 @@ int store_list(struct store *s, struct store_image **out, size_t *n, struct err 
 {
 	*out = NULL;
 	*n = 0;
-	int fd = openat(s->dirfd, "refs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = opendir_at(s->dirfd, "refs", 0);
+	if (!d)
 		return err_sys(e, errno, "image store %s/refs", s->dir);
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return err_sys(e, errno, "image store %s/refs", s->dir);
-	}
 	struct store_image *v = NULL;
 	size_t cnt = 0, cap = 0;
 	struct manifest *m = malloc(sizeof(*m));
@@ -780,14 +771,10 @@ static bool is_hex64(const char *n)
 
 static int gc_blobs(struct store *s, const struct hexset *keep, struct store_gc_stats *st)
 {
-	int fd = openat(s->dirfd, BLOBS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = opendir_at(s->dirfd, BLOBS, 0);
+	if (!d)
 		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	int fd = dirfd(d);
 	struct dirent *de;
 	struct stat sb;
 	while ((de = readdir(d))) {
@@ -814,14 +801,10 @@ static int gc_blobs(struct store *s, const struct hexset *keep, struct store_gc_
 
 static int gc_trees(struct store *s, const struct hexset *keep, struct store_gc_stats *st)
 {
-	int fd = openat(s->dirfd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = opendir_at(s->dirfd, "rootfs", 0);
+	if (!d)
 		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	int fd = dirfd(d);
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;

@@ -207,6 +207,20 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct err 
 	return 0;
 }
 
+DIR *opendir_at(int dfd, const char *name, int flags)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return d;
+}
+
 static int remove_tree_at(int dfd, const char *name, int depth, int max_depth)
 {
 	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
@@ -215,15 +229,11 @@ static int remove_tree_at(int dfd, const char *name, int depth, int max_depth)
 		return -errno;
 	if (depth > max_depth)
 		return -ELOOP;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = opendir_at(dfd, name, O_NOFOLLOW);
+	if (!d)
 		return -errno;
+	int fd = dirfd(d);
 	fchmod(fd, 0700);	/* a read-only directory must still empty */
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	struct dirent *de;
 	int r = 0;
 	while (!r && (de = readdir(d)))

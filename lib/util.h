@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <sys/types.h>
 #include "err.h"
 
@@ -24,6 +25,9 @@ const char *state_root(const char *root);
 
 /* Reads a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
 int read_file(const char *path, size_t max, char **out, size_t *len, struct err *e);
+/* opendir of name under dfd (AT_FDCWD: a path), O_CLOEXEC plus flags
+ * (O_NOFOLLOW, say); NULL with errno set. */
+DIR *opendir_at(int dfd, const char *name, int flags);
 /* Removes name under dfd, a directory with everything in it (no link is
  * followed; read-only directories are opened up first), at most max_depth
  * levels deep (-ELOOP past that). A missing name is fine. */
