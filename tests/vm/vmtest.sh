@@ -386,6 +386,10 @@ sandbox_rm_clean() {
 	[ -e "/sys/class/net/$veth" ] || fail "no link $veth before rm"
 	corral sandbox rm "$POD" >/dev/null 2>"$T/err" || fail "sandbox rm $POD: $(cat "$T/err")"
 	corral netsetup netns del out 2>/dev/null
+	# The veth goes with the pod's netns, which the kernel tears down after
+	# rm returns (nobody waits on its grace periods): give it a moment.
+	no_cr_link() { ! ls /sys/class/net | grep -q '^cr-'; }
+	wait_for 5 no_cr_link || :
 	left=
 	[ ! -e "/run/netns/$ns" ] || left="$left netns $ns;"
 	l=$(corral netsetup netns list | grep '^cr-') && left="$left netns $l;"
