@@ -253,17 +253,70 @@ static void emit_group(struct prog *g, const struct ent *e, size_t n, int bits, 
 		g->f[ja].k = (uint32_t)(g->n - ja - 1);
 }
 
+/* The calls whose rules have no conditions decide by number alone: a
+ * step function from call number to action, kept as spans (each runs from
+ * its lo to the next one's lo - 1). Numbers without rules take the default
+ * action; those of calls with conditions were decided before the spans
+ * are reached, so they join whichever span is open. */
+struct span {
+	uint32_t lo, act;
+};
+
+static void span_push(struct span *s, size_t *n, uint32_t lo, uint32_t act)
+{
+	if (*n && s[*n - 1].lo == lo)
+		--*n;
+	if (*n && s[*n - 1].act == act)
+		return;
+	s[(*n)++] = (struct span){ lo, act };
+}
+
+/* Instructions of the search tree over spans [i, j). */
+static size_t tree_size(size_t i, size_t j)
+{
+	if (j - i == 1)
+		return 1;
+	size_t m = i + (j - i) / 2, left = tree_size(i, m);
+	return 1 + (left > 255) + left + tree_size(m, j);
+}
+
+/* A binary search on the call number in A: log2(spans) jumps to a return,
+ * where a chain of one test per call would take hundreds. The kernel runs
+ * the filter over every call number when it is loaded, to cache the calls
+ * that are always allowed, and so also gains from the shorter paths. */
+static void emit_tree(struct prog *g, const struct span *s, size_t i, size_t j)
+{
+	if (j - i == 1) {
+		emit(g, BPF_RET | BPF_K, 0, 0, s[i].act);
+		return;
+	}
+	size_t m = i + (j - i) / 2, left = tree_size(i, m);
+	if (left > 255) {
+		J(BPF_JGE, s[m].lo, 0, 1);
+		emit(g, BPF_JMP | BPF_JA, 0, 0, (uint32_t)left);
+	} else {
+		J(BPF_JGE, s[m].lo, left, 0);
+	}
+	emit_tree(g, s, i, m);
+	emit_tree(g, s, m, j);
+}
+
 /* The section of one audit architecture: x86 (arches == BPF_ARCH_X86), or
  * x86_64 with x32 when that is in the filter (both are AUDIT_ARCH_X86_64;
- * x32 numbers have X32_SYSCALL_BIT set). Rules with conditions first, so
- * that the calls the kernel cannot cache find their block early. */
+ * x32 numbers have X32_SYSCALL_BIT set). The calls with conditions first,
+ * one block each, then the search over the rest; A still holds the call
+ * number there, since every block that loads an argument ends in a return. */
 static int emit_section(struct prog *g, const struct bpf_rules *rs, unsigned arches)
 {
 	struct ent *e = calloc(2 * rs->n + 1, sizeof(*e));
-	size_t n = 0;
+	struct span *sp = calloc(2 * rs->n + 2, sizeof(*sp));
+	size_t n = 0, ns = 0;
 
-	if (!e)
+	if (!e || !sp) {
+		free(e);
+		free(sp);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct bpf_rule *r = &rs->rules[i];
 		const short *nrs = r->nr;
@@ -281,18 +334,28 @@ static int emit_section(struct prog *g, const struct bpf_rules *rs, unsigned arc
 			e[n++] = (struct ent){ (uint32_t)nrs[2] | X32_SYSCALL_BIT, (uint32_t)n, 0, r };
 	}
 	qsort(e, n, sizeof(*e), ent_cmp);
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t a = 0, b; a < n; a = b) {
-			/* x86 and x32 arguments are compared in their low 32
-			 * bits, as libseccomp does */
-			int bits = arches == BPF_ARCH_X86 || (e[a].nr & X32_SYSCALL_BIT) ? 32 : 64;
-			bool args = true;
-			for (b = a; b < n && e[b].nr == e[a].nr; b++)
-				args &= ent_has_args(&e[b], bits);
-			if (args == !pass)
-				emit_group(g, e + a, b - a, bits, rs->defact);
-		}
-	emit(g, BPF_RET | BPF_K, 0, 0, rs->defact);
+	span_push(sp, &ns, 0, rs->defact);
+	uint32_t next = 0;	/* the first number not yet placed */
+	for (size_t a = 0, b; a < n; a = b) {
+		/* x86 and x32 arguments are compared in their low 32 bits,
+		 * as libseccomp does */
+		int bits = arches == BPF_ARCH_X86 || (e[a].nr & X32_SYSCALL_BIT) ? 32 : 64;
+		const struct ent *plain = NULL;
+		for (b = a; b < n && e[b].nr == e[a].nr; b++)
+			if (!plain && !ent_has_args(&e[b], bits))
+				plain = &e[b];
+		if (e[a].nr > next)
+			span_push(sp, &ns, next, rs->defact);
+		if (plain)
+			span_push(sp, &ns, e[a].nr, plain->r->act);
+		else
+			emit_group(g, e + a, b - a, bits, rs->defact);
+		next = e[a].nr + 1;
+	}
+	if (next)
+		span_push(sp, &ns, next, rs->defact);
+	emit_tree(g, sp, 0, ns);
+	free(sp);
 	free(e);
 	return 0;
 }

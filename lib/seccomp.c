@@ -14,12 +14,12 @@
 #include <linux/seccomp.h>
 
 /* Two back ends compile a profile's rules to BPF. corral itself uses its
- * own, lib/bpf.c, for x86_64 with its x86 and x32 sub-architectures.
- * libseccomp remains a dependency, at build time
- * only: built with SECCOMP_LIBSECCOMP, this file hands the same rules to
- * libseccomp instead, which tools/seccomp-bpf.c uses to precompile the
- * built-in profile and tests/unit/test_seccomp_oracle.c uses as the
- * reference that every verdict of our programs must equal. */
+ * own, lib/bpf.c, for x86_64 with its x86 and x32 sub-architectures (and
+ * tools/seccomp-bpf.c uses it to precompile the built-in profile).
+ * libseccomp remains a dependency for the tests only: built with
+ * SECCOMP_LIBSECCOMP, this file hands the same rules to libseccomp
+ * instead, which tests/unit/test_seccomp_oracle.c uses as the reference
+ * that every verdict of our programs must equal. */
 #ifdef SECCOMP_LIBSECCOMP
 #define CORRAL_LIBSECCOMP
 #endif

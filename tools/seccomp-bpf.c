@@ -1,8 +1,7 @@
 /* Compiles the built-in seccomp profile for Docker's default capabilities
- * into the file argv[1], its bytes transposed (the Makefile embeds it
- * deflated in
- * build/gen/seccomp-default.bpf.h), so that
- * `corral run` loads it without the ~30 ms libseccomp needs to compile it.
+ * with lib/bpf.c into the file argv[1], its bytes transposed (the Makefile
+ * embeds it deflated in build/gen/seccomp-default.bpf.h), so that
+ * `corral run` loads it without parsing the profile first.
  * Also prints the capabilities the result depends on: a run whose
  * capabilities differ from the default only outside that mask can use it. */
 #include <stdio.h>
