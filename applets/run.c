@@ -475,6 +475,24 @@ static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, i
 	_exit(proc_exit_code(status));
 }
 
+/* The init runs in our memory (proc_clone_vm): until it is gone, this
+ * process touches nothing it uses. Before the sync byte the init waits on
+ * the pipe; after it, we only wait and forward signals. */
+struct init_args {
+	struct run_opts *o;
+	char **env;
+	const sigset_t *mask;
+	int rd, wr;
+};
+
+static int sandbox_init_main(void *p)
+{
+	struct init_args *a = p;
+	close(a->wr);
+	sandbox_init(a->o, a->env, a->mask, a->rd);
+	return 0;
+}
+
 /* Compiled before any namespace exists: a bad profile changes nothing. */
 static int prepare_seccomp(struct run_opts *o, struct err *e)
 {
@@ -711,13 +729,10 @@ int run_main(int argc, char **argv)
 
 	sigset_t mask;
 	proc_block_signals(&mask);
-	pid_t init = proc_clone(flags);
+	struct init_args a = { &o, env, &mask, sync[0], sync[1] };
+	pid_t init = proc_clone_vm(flags, sandbox_init_main, &a);
 	if (init < 0)
 		return fail(EXIT_CORRAL, "clone: %s", strerror(errno));
-	if (init == 0) {
-		close(sync[1]);
-		sandbox_init(&o, env, &mask, sync[0]);
-	}
 	close(sync[0]);
 	struct net_attachment att = { 0 };
 	if (cgroup_attach(o.in_pod_cg ? &o.pod_cg : &o.cg, init, &e) < 0 ||

@@ -9,6 +9,13 @@
 
 /* fork() with namespace flags (CLONE_NEW*); returns like fork. */
 pid_t proc_clone(unsigned long flags);
+/* The same, with the child running fn(arg) on a stack of its own in our
+ * memory (CLONE_VM): nothing is copied, and no page of ours faults later
+ * for copy-on-write, which is most of what a fork costs on a VM. The
+ * child must leave through _exit or exec, and while it lives the caller
+ * only waits for it (its errno is ours, and so is the malloc arena). One
+ * such child at a time. Returns its pid, -1 with errno. */
+pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *), void *arg);
 /* The shell's convention: exit code, or 128+N after death by signal N. */
 int proc_exit_code(int wstatus);
 /* Blocks every catchable signal (so they queue for proc_supervise) and
