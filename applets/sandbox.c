@@ -343,6 +343,9 @@ static __attribute__((noreturn)) void child_fail(int fd, const char *what, int c
 	_exit(EXIT_CORRAL);
 }
 
+/* pause_child's exit status when exec failed for the cgroup's memory. */
+#define PAUSE_NOMEM 3
+
 static __attribute__((noreturn)) void pause_child(int ready, int netfd, const struct cgroup *cg,
 						  const char *hostname, const char *exe)
 {
@@ -353,24 +356,42 @@ static __attribute__((noreturn)) void pause_child(int ready, int netfd, const st
 		child_fail(ready, "setns net", errno);
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		child_fail(ready, "sethostname", errno);
-	if (cg && cgroup_attach(cg, 0, &e) < 0) {
-		if (write(ready, e.msg, strlen(e.msg)) < 0)
-			_exit(EXIT_CORRAL);
-		_exit(EXIT_CORRAL);
-	}
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 		child_fail(ready, "/dev/null", errno);
 	/* The readiness pipe as fd 3, the one fd pause keeps. */
 	if (ready == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(ready, 3) < 0)
 		child_fail(ready, "readiness pipe", errno);
+	/* Last, so that a memory limit too small for pause meets pause's own
+	 * pages: the kernel's objects of the steps above are charged here. */
+	if (cg && cgroup_attach(cg, 0, &e) < 0) {
+		if (write(3, e.msg, strlen(e.msg)) < 0)
+			_exit(EXIT_CORRAL);
+		_exit(EXIT_CORRAL);
+	}
 	char *argv[] = { "pause", "--ready-fd", "3", NULL };
 	char *envp[] = { NULL };
 	/* By its path, so that ps shows corral (comm of /proc/self/exe is "exe"). */
 	if (exe[0])
 		execve(exe, argv, envp);
 	execve("/proc/self/exe", argv, envp);
+	/* In the cgroup, the kernel's objects of a new process may not fit
+	 * the memory limit: then even the message would not. */
+	if (errno == ENOMEM && cg)
+		_exit(PAUSE_NOMEM);
 	child_fail(3, "exec /proc/self/exe", errno);
+}
+
+struct pause_args {
+	int ready, netfd;
+	const struct cgroup *cg;
+	const char *hostname, *exe;
+};
+
+static int pause_child_main(void *p)
+{
+	const struct pause_args *a = p;
+	pause_child(a->ready, a->netfd, a->cg, a->hostname, a->exe);
 }
 
 static int lo_up(int netfd, struct err *e)
@@ -402,16 +423,15 @@ static int start_pause(const char *root, struct sandbox_state *s, int netfd,
 	char exe[PATH_MAX];
 	ssize_t k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[k > 0 && exe[0] == '/' ? k : 0] = 0;
-	pid_t pid = proc_clone(flags);
+	/* The child only makes system calls until it execs: it borrows our
+	 * memory, and we wait until it has exec'd (CLONE_VFORK). */
+	struct pause_args a = { p[1], netfd, cg && cg->ndirs ? cg : NULL, host, exe };
+	pid_t pid = proc_clone_vm(flags | CLONE_VFORK, pause_child_main, &a);
 	if (pid < 0) {
 		int r = err_sys(e, errno, "sandbox %s: clone", s->id);
 		close(p[0]);
 		close(p[1]);
 		return r;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		pause_child(p[1], netfd, cg && cg->ndirs ? cg : NULL, host, exe);
 	}
 	close(p[1]);
 	unsigned long long start = proc_start_time(pid);
@@ -445,7 +465,7 @@ static int start_pause(const char *root, struct sandbox_state *s, int netfd,
 		return err_set(e, EIO, "sandbox %s: pause: %s", s->id, buf);
 	}
 	struct err ig;
-	if (cg && cgroup_oom_killed(cg, &ig) == 1)
+	if (cg && ((WIFEXITED(st) && WEXITSTATUS(st) == PAUSE_NOMEM) || cgroup_oom_killed(cg, &ig) == 1))
 		return err_set(e, ENOMEM, "sandbox %s: the memory limit (--memory) is too small for pause",
 			       s->id);
 	return err_set(e, EIO, "sandbox %s: pause exited before it was ready (status %d)",
