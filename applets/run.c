@@ -712,8 +712,9 @@ int run_main(int argc, char **argv)
 	if (o.net == NET_SANDBOX && join_sandbox(&o, &e) < 0)
 		return fail_err(&e);
 	/* Named after us, so that gc can tell a live run's cgroup. */
-	char cgname[64];
-	snprintf(cgname, sizeof(cgname), "run-%d-%llu", (int)getpid(), proc_start_time(getpid()));
+	char cgname[64] = "run";	/* without limits, no cgroup is made */
+	if (o.limits.memory || o.limits.pids || o.limits.cpu_quota)
+		snprintf(cgname, sizeof(cgname), "run-%d-%llu", (int)getpid(), proc_start_time(getpid()));
 	if (cgroup_create(cgname, &o.limits, &o.cg, &e) < 0)
 		return fail_err(&e);
 	int sync[2];

@@ -313,14 +313,20 @@ static int mount_user_ops(const struct rootfs *r, int rootfd, struct err *e)
 static int mount_masks(int rootfd, struct err *e)
 {
 	static const char *const maskopts[] = { "mode=500", NULL };
+	int empty = -1;	/* the one empty read-only tmpfs, once attached */
 
 	for (size_t i = 0; i < ARRAY_SIZE(masked); i++) {
 		int t = open_in_root(rootfd, masked[i], 0, 0);
 		if (t < 0)
 			continue;	/* not on this kernel */
 		struct stat st;
-		int mfd = -1;
-		if (fstat(t, &st) == 0 && S_ISDIR(st.st_mode))
+		int mfd = -1, dir = fstat(t, &st) == 0 && S_ISDIR(st.st_mode);
+		/* Every masked directory shows the same empty tmpfs: one
+		 * superblock, cloned once it is attached (a detached mount
+		 * cannot be cloned before Linux 6.15). */
+		if (dir && empty >= 0)
+			mfd = sys_open_tree(empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		else if (dir)
 			mfd = fs_new("tmpfs", maskopts, MOUNT_ATTR_RDONLY, e);
 		else
 			mfd = sys_open_tree(rootfd, "dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
@@ -329,11 +335,18 @@ static int mount_masks(int rootfd, struct err *e)
 			close(t);
 			if (mfd >= 0)
 				close(mfd);
+			if (empty >= 0)
+				close(empty);
 			return err_sys(e, saved, "mask %s", masked[i]);
 		}
-		close(mfd);
+		if (dir && empty < 0)
+			empty = mfd;
+		else
+			close(mfd);
 		close(t);
 	}
+	if (empty >= 0)
+		close(empty);
 	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++) {
 		int t = open_in_root(rootfd, readonly[i], 0, 0);
 		if (t < 0)
@@ -538,7 +551,8 @@ int rootfs_validate(struct rootfs *r, struct err *e)
 {
 	struct stat st;
 
-	if (canon(&r->lower, "root", e) < 0)
+	/* "/" is its own name: no need to ask the kernel */
+	if (strcmp(r->lower, "/") && canon(&r->lower, "root", e) < 0)
 		return -e->code;
 	if (stat(r->lower, &st) < 0 || !S_ISDIR(st.st_mode))
 		return err_set(e, ENOTDIR, "root %s: not a directory", r->lower);
