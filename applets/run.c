@@ -511,10 +511,14 @@ static int prepare_seccomp(struct run_opts *o, struct err *e)
 	return r;
 }
 
+/* The steps only some runs take are kept out of line (noinline): their
+ * buffers would otherwise widen run_main's frame, and every call below it
+ * would touch stack pages no plain run needs. */
+
 /* --net nat, before any namespace exists: the config, the address asked
  * for, and the host side (bridge, NAT, ip_forward), which stays for the
  * next run. */
-static int prepare_nat(struct run_opts *o, uint32_t *want, struct err *e)
+static __attribute__((noinline)) int prepare_nat(struct run_opts *o, uint32_t *want, struct err *e)
 {
 	struct net_config *c = &o->netcfg;
 	if (net_config_load(c, e) < 0)
@@ -541,7 +545,7 @@ static int prepare_nat(struct run_opts *o, uint32_t *want, struct err *e)
 }
 
 /* After the clone, before the sandbox goes on: eth0 in its netns. */
-static int attach_nat(struct run_opts *o, pid_t init, uint32_t want, struct net_attachment *a,
+static __attribute__((noinline)) int attach_nat(struct run_opts *o, pid_t init, uint32_t want, struct net_attachment *a,
 		      struct err *e)
 {
 	char path[64];
@@ -560,7 +564,7 @@ static int attach_nat(struct run_opts *o, pid_t init, uint32_t want, struct net_
 /* Enters the pod's net, ipc and uts namespaces (and sets its pid
  * namespace for our children when the pod has one), checking that its
  * pause is the very process the state names. */
-static int join_sandbox(struct run_opts *o, struct err *e)
+static __attribute__((noinline)) int join_sandbox(struct run_opts *o, struct err *e)
 {
 	struct sandbox_pause sp;
 	struct nsjoin j;
@@ -596,7 +600,7 @@ static int join_sandbox(struct run_opts *o, struct err *e)
 
 /* --image: the stored tree (pulled first if need be) becomes the lower
  * directory, and the config fills in what the command line left out. */
-static int prepare_image(struct run_opts *o, struct err *e)
+static __attribute__((noinline)) int prepare_image(struct run_opts *o, struct err *e)
 {
 	static const char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	struct image_ref ref;
@@ -668,7 +672,7 @@ static int prepare_image(struct run_opts *o, struct err *e)
 }
 
 /* --user (or the image's User), resolved in the root's own files. */
-static int resolve_user(struct run_opts *o, struct err *e)
+static __attribute__((noinline)) int resolve_user(struct run_opts *o, struct err *e)
 {
 	int fd = open(o->root.lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -683,7 +687,10 @@ static int resolve_user(struct run_opts *o, struct err *e)
 
 int run_main(int argc, char **argv)
 {
-	struct run_opts o = { 0 };
+	/* Static: zero without a memset, so only the pages of the fields in
+	 * use are ever touched (each first touch is a page fault, dear on
+	 * a VM); run_main runs once per process. */
+	static struct run_opts o;
 	struct err e = { 0 };
 	char cwd[PATH_MAX];
 	int r = parse(argc, argv, &o);

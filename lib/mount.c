@@ -118,16 +118,26 @@ static int fs_new(const char *fs, const char *const *opts, unsigned attr, struct
 /* Opens path (absolute, inside the root rootfd) as O_PATH; with create,
  * makes the missing directories and, as the last component, a directory
  * (want_dir) or an empty file. Never leaves the root. */
+static int create_in_root(int rootfd, const char *path, int want_dir);
+
+static const struct open_how in_root = {
+	.flags = O_PATH | O_CLOEXEC,
+	.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+};
+
 static int open_in_root(int rootfd, const char *path, int create, int want_dir)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &in_root, sizeof(in_root));
 	if (fd >= 0 || errno != ENOENT || !create)
 		return fd < 0 ? -errno : fd;
+	return create_in_root(rootfd, path, want_dir);
+}
 
+/* open_in_root's way when path is missing, out of line: its PATH_MAX
+ * buffer stays off the stack of the usual way. */
+static __attribute__((noinline)) int create_in_root(int rootfd, const char *path, int want_dir)
+{
+	int fd;
 	char buf[PATH_MAX];
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
 		return -ENAMETOOLONG;
@@ -140,7 +150,7 @@ static int open_in_root(int rootfd, const char *path, int create, int want_dir)
 		*slash = 0;
 		parent = open_in_root(rootfd, buf, 1, 1);
 	} else {
-		parent = (int)syscall(SYS_openat2, rootfd, "/", &how, sizeof(how));
+		parent = (int)syscall(SYS_openat2, rootfd, "/", &in_root, sizeof(in_root));
 		if (parent < 0)
 			parent = -errno;
 	}
@@ -157,7 +167,7 @@ static int open_in_root(int rootfd, const char *path, int create, int want_dir)
 	close(parent);
 	if (r < 0 && errno != EEXIST)
 		return -errno;
-	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	fd = (int)syscall(SYS_openat2, rootfd, path, &in_root, sizeof(in_root));
 	return fd < 0 ? -errno : fd;
 }
 
@@ -416,7 +426,7 @@ int rootfs_enter(const struct rootfs *r, enum root_switch *how, struct err *e)
 {
 	const char *scratch = NULL;
 	int root_slave;
-	char opt[PATH_MAX + 16], sizeopt[48];
+	char sizeopt[48];
 
 	if (pick_scratch(r->lower, &scratch, &root_slave, e) < 0)
 		return -e->code;
@@ -442,13 +452,21 @@ int rootfs_enter(const struct rootfs *r, enum root_switch *how, struct err *e)
 	close(sfd);
 	close(t);
 
-	char up[PATH_MAX], wk[PATH_MAX], rt[PATH_MAX];
+	/* scratch is one of pick_scratch's short names */
+	char up[64], wk[64], rt[64];
 	snprintf(up, sizeof(up), "upperdir=%s/upper", scratch);
 	snprintf(wk, sizeof(wk), "workdir=%s/work", scratch);
 	snprintf(rt, sizeof(rt), "%s/root", scratch);
-	snprintf(opt, sizeof(opt), "lowerdir=%s", r->lower);
+	/* on the heap: a PATH_MAX buffer here would widen the frame of every
+	 * call below (each new stack page is a fault) */
+	size_t olen = strlen(r->lower) + sizeof("lowerdir=");
+	char *opt = malloc(olen);
+	if (!opt)
+		return err_sys(e, ENOMEM, "overlay");
+	snprintf(opt, olen, "lowerdir=%s", r->lower);
 	const char *const ovlopts[] = { opt, up, wk, NULL };
 	int ofd = fs_new("overlay", ovlopts, 0, e);
+	free(opt);
 	if (ofd < 0)
 		return ofd;
 	t = open(rt, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -679,11 +679,13 @@ static int precompiled(struct sc_filter **out, struct err *e)
 	enum { N = SECCOMP_DEFAULT_BPF_LEN / sizeof(struct sock_filter) };
 	struct sc_filter *f = calloc(1, sizeof(*f));
 	unsigned char *planes = malloc(SECCOMP_DEFAULT_BPF_LEN);
-	if (f)
+	/* The program's buffer after inflate's state is freed, so that it
+	 * takes that memory: pages touched once, not twice. */
+	int r = f && planes ? inflate_raw(seccomp_default_bpf_z, sizeof(seccomp_default_bpf_z),
+					  planes, SECCOMP_DEFAULT_BPF_LEN) : -1;
+	if (r >= 0)
 		f->prog.filter = malloc(SECCOMP_DEFAULT_BPF_LEN);
-	if (!f || !f->prog.filter || !planes ||
-	    inflate_raw(seccomp_default_bpf_z, sizeof(seccomp_default_bpf_z), planes,
-			SECCOMP_DEFAULT_BPF_LEN) < 0) {
+	if (r < 0 || !f->prog.filter) {
 		free(planes);
 		seccomp_free(f);
 		return err_sys(e, ENOMEM, "seccomp: unpacking the built-in filter");
