@@ -103,11 +103,11 @@
 enum net_mode { NET_NONE, NET_HOST, NET_NAT, NET_SANDBOX };
 
 struct run_opts {
+	/* what every run uses first, together on few pages; the big arrays
+	 * that only some options fill come last */
 	struct rootfs root;
-	struct mount_op mounts[MAX_MOUNTS];
 	const char *cwd;
 	bool cwd_given;
-	const char *set_env[MAX_ENV];
 	size_t nset_env;
 	bool clear_env;
 	const char *hostname;
@@ -115,16 +115,11 @@ struct run_opts {
 	const char *ip, *subnet, *bridge;	/* --net nat */
 	const char *sandbox;			/* --sandbox */
 	bool pod_pid;				/* the pod's pid namespace is joined */
-	struct net_config netcfg;
-	struct rootfs_file files[3];
-	char hosts[256], hostname_file[80];
 	unsigned preserve_fds;
 	uint64_t caps;			/* what CMD keeps */
 	const char *seccomp;		/* a profile path, "unconfined", or NULL */
 	struct sc_filter *filter;
 	struct cgroup_limits limits;
-	struct cgroup cg;
-	struct cgroup pod_cg;			/* the pod's, when it has limits */
 	bool in_pod_cg;
 	bool debug;
 	const char *image, *entrypoint, *user;
@@ -132,6 +127,13 @@ struct run_opts {
 	uid_t uid;
 	gid_t gid;
 	char **argv;
+	struct cgroup cg;
+	struct net_config netcfg;
+	struct rootfs_file files[3];
+	char hosts[256], hostname_file[80];
+	struct cgroup pod_cg;			/* the pod's, when it has limits */
+	const char *set_env[MAX_ENV];
+	struct mount_op mounts[MAX_MOUNTS];
 };
 
 extern char **environ;
