@@ -177,13 +177,14 @@ int caps_apply(uint64_t keep, struct err *e)
 	int r = caps_get(NULL, &prm, NULL, e);
 	if (r < 0)
 		return r;
-	/* One prctl a capability: a kept one is read (to learn the kernel
-	 * has it), any other dropped; EINVAL marks the kernel's last. */
-	for (int c = 0; c < 64; c++) {
-		if (keep & CAP_BIT(c)) {
-			if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0)
-				break;
-		} else if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+	/* Every capability not kept is dropped, one prctl each, until EINVAL
+	 * marks the kernel's last; a drop that works shows the kernel has
+	 * every capability up to it. Kept ones above the last drop are read. */
+	int c;
+	for (c = 0; c < 64; c++) {
+		if (keep & CAP_BIT(c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
 			if (errno == EINVAL)
 				break;
 			const char *n = cap_name(c);
@@ -191,6 +192,11 @@ int caps_apply(uint64_t keep, struct err *e)
 				return err_sys(e, errno, "dropping %s from the bounding set", n);
 			return err_sys(e, errno, "dropping capability %d from the bounding set", c);
 		}
+		known = c == 63 ? ~(uint64_t)0 : CAP_BIT(c + 1) - 1;
+	}
+	for (c = known ? 64 - __builtin_clzll(known) : 0; c < 64 && (keep & CAP_BIT(c)); c++) {
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0)
+			break;
 		known |= CAP_BIT(c);
 	}
 	keep &= known;
