@@ -68,6 +68,7 @@ struct teardown {
 	pid_t pause;
 	unsigned long long start;
 	bool net_pod;		/* may hold a lease */
+	bool no_cgroup;		/* its state says it has no limits (so no cgroup) */
 	const struct net_config *netcfg;	/* NULL: load it when needed */
 };
 
@@ -139,26 +140,31 @@ static void stop_all(int *fds, int n)
 			close(fds[i]);
 }
 
-/* A pidfd for the process pid started at start, or -1. */
+/* A pidfd for the process pid started at start, or -1: opened first, so
+ * that the start time read after it names the process the pidfd holds. */
 static int pidfd_of(pid_t pid, unsigned long long start)
 {
-	if (!state_pid_alive(pid, start))
-		return -1;
 	int fd = pidfd_open(pid);
 	if (fd < 0)
 		return -1;
-	if (proc_start_time(pid) != start) {	/* pid reused before the open */
+	if (!state_pid_alive(pid, start)) {	/* another process, or a zombie */
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-static int ns_ino(pid_t pid, struct stat *st)
+/* The name of pid's uts namespace, "uts:[INODE]" (a readlink of the
+ * magic link costs less than a stat through it); -1 when it is gone. */
+static int ns_name(pid_t pid, char buf[32])
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)pid);
-	return stat(path, st);
+	ssize_t n = readlink(path, buf, 31);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
 }
 
 /* Members: every other process in the pause's uts namespace (containers
@@ -166,24 +172,23 @@ static int ns_ino(pid_t pid, struct stat *st)
 static void stop_sandbox(pid_t pause, unsigned long long start)
 {
 	int pfd = pidfd_of(pause, start);
-	struct stat ps;
+	char ps[32], ms[32];
 	if (pfd < 0)
 		return;
-	if (ns_ino(pause, &ps) == 0) {
+	if (ns_name(pause, ps) == 0) {
 		static int fds[MAX_MEMBERS];
 		int n = 0;
 		DIR *d = opendir("/proc");
 		for (struct dirent *de; d && n < MAX_MEMBERS && (de = readdir(d));) {
 			uint64_t v;
-			struct stat st;
 			if (parse_u64(de->d_name, 1, 1u << 30, &v, NULL) < 0 || (pid_t)v == pause)
 				continue;
-			if (ns_ino((pid_t)v, &st) < 0 || st.st_ino != ps.st_ino || st.st_dev != ps.st_dev)
+			if (ns_name((pid_t)v, ms) < 0 || strcmp(ms, ps))
 				continue;
 			int fd = pidfd_open((pid_t)v);
 			if (fd < 0)
 				continue;
-			if (ns_ino((pid_t)v, &st) == 0 && st.st_ino == ps.st_ino && st.st_dev == ps.st_dev)
+			if (ns_name((pid_t)v, ms) == 0 && !strcmp(ms, ps))
 				fds[n++] = fd;
 			else
 				close(fd);
@@ -223,7 +228,7 @@ static int teardown(const char *root, const struct teardown *t, struct err *e)
 	if (t->pause > 0)
 		stop_sandbox(t->pause, t->start);
 	sandbox_cgroup_name(t->id, cgname);
-	if (cgroup_open(cgname, &cg, &ig) == 0 && cgroup_destroy(&cg, e) < 0)
+	if (!t->no_cgroup && cgroup_open(cgname, &cg, &ig) == 0 && cgroup_destroy(&cg, e) < 0)
 		r = -1;
 	if (t->net_pod)
 		leases_release(root, t->id, t->netcfg);
@@ -675,6 +680,9 @@ static void teardown_of(const char *root, const char *id, const struct view *v, 
 		t->pause = v->s.pause_pid;
 		t->start = v->s.pause_start_time;
 		t->net_pod = v->s.net == NS_MODE_POD;
+		/* create makes a cgroup only for limits (gc still finds one
+		 * left by a state that lies) */
+		t->no_cgroup = !v->s.cgroup[0];
 		memcpy(t->name, v->s.name, sizeof(t->name));
 		return;
 	}

@@ -3,8 +3,10 @@
  * usage: benchrun [-n N] [-w W] [-r REF] [-o FILE] NAME=COMMAND...
  *
  * COMMAND is split on blanks (no quoting; wrap anything fancier in a
- * script). "%n" in an argument becomes the run number, for commands that
- * want a unique name per run. Each command first runs W times unmeasured
+ * script); a ";;" word separates commands that run one after the other
+ * and are timed as one run (wall time around all, their CPU times added).
+ * "%n" in an argument becomes the run number, for commands that want a
+ * unique name per run. Each command first runs W times unmeasured
  * (default 5); a command whose warm-up fails is reported and left out.
  * Then the commands run round-robin, N times each (default 200, or
  * $BENCH_N), each round starting one command later, so that drift of the
@@ -64,27 +66,12 @@ static double tv_ms(struct timeval tv)
 	return tv.tv_sec * 1e3 + tv.tv_usec / 1e3;
 }
 
-/* Runs c once; returns its wait status, -1 when fork or wait fails, -2 when
- * it ran out of time. */
-static int run_once(struct cmd *c, long n, double *wall, double *cpu)
+/* Runs argv (NULL-terminated) once, adding its CPU time to *cpu; returns
+ * its wait status, -1 when fork or wait fails, -2 when it ran out of time. */
+static int run_one(char **argv, double *cpu)
 {
-	char nbuf[24], *argv[MAX_ARGS + 1], bufs[MAX_ARGS][256];
 	struct rusage ru;
 	int st;
-
-	snprintf(nbuf, sizeof(nbuf), "%ld", n);
-	for (int i = 0; i < c->argc; i++) {
-		char *p = strstr(c->argv[i], "%n");
-		argv[i] = c->argv[i];
-		if (p) {
-			snprintf(bufs[i], sizeof(bufs[i]), "%.*s%s%s",
-				 (int)(p - c->argv[i]), c->argv[i], nbuf, p + 2);
-			argv[i] = bufs[i];
-		}
-	}
-	argv[c->argc] = NULL;
-
-	double t0 = now_ms();
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -108,8 +95,38 @@ static int run_once(struct cmd *c, long n, double *wall, double *cpu)
 	alarm(0);
 	if (timed_out)
 		return -2;
+	*cpu += tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime);
+	return st;
+}
+
+/* Runs c once: each of its commands (split at ";;") in turn, timed as one;
+ * returns the first failing wait status, or the last one. */
+static int run_once(struct cmd *c, long n, double *wall, double *cpu)
+{
+	char nbuf[24], *argv[MAX_ARGS + 1], bufs[MAX_ARGS][256];
+	int st = 0;
+
+	snprintf(nbuf, sizeof(nbuf), "%ld", n);
+	for (int i = 0; i < c->argc; i++) {
+		char *p = strstr(c->argv[i], "%n");
+		argv[i] = c->argv[i];
+		if (p) {
+			snprintf(bufs[i], sizeof(bufs[i]), "%.*s%s%s",
+				 (int)(p - c->argv[i]), c->argv[i], nbuf, p + 2);
+			argv[i] = bufs[i];
+		}
+	}
+	argv[c->argc] = NULL;
+
+	*cpu = 0;
+	double t0 = now_ms();
+	for (int i = 0, j; i < c->argc && st == 0; i = j + 1) {
+		for (j = i; j < c->argc && strcmp(argv[j], ";;"); j++)
+			;
+		argv[j] = NULL;
+		st = run_one(argv + i, cpu);
+	}
 	*wall = now_ms() - t0;
-	*cpu = tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime);
 	return st;
 }
 
