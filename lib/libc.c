@@ -1,9 +1,15 @@
 /* lib/libc.c: smaller stand-ins for parts of musl corral uses in a simple
- * way. strtol and friends: musl's go through its scanf number scanner. */
+ * way. strtol and friends: musl's go through its scanf number scanner.
+ * open: musl's follows every O_CLOEXEC open with an fcntl(F_SETFD), for
+ * kernels before 2.6.23; corral opens every fd O_CLOEXEC. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
 _Static_assert(sizeof(long) == sizeof(long long), "LP64");
 
@@ -88,4 +94,16 @@ void qsort(void *base, size_t n, size_t sz, int (*cmp)(const void *, const void 
 					b[j * sz + k] = b[(j - h) * sz + k];
 					b[(j - h) * sz + k] = t;
 				}
+}
+
+int open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	return (int)syscall(SYS_open, path, flags | O_LARGEFILE, mode);
 }
