@@ -105,7 +105,7 @@ build/test/%: tests/unit/%.c tests/unit/t.h build/lib.a $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -static -o $@ $< build/lib.a $(TEST_LIBS)
 
-build/tools/%: tools/%.c $(LIBS) | $(DEPS)/.ok
+build/tools/%: tools/%.c build/lib.a $(LIBS) | $(DEPS)/.ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wl,--gc-sections -static -o $@ $< build/lib.a $(LIBS)
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/ioctl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -73,6 +74,19 @@ int rtnl_link_index(struct nl *nl, const char *dev, int *ifindex, struct err *e)
 	int r = check_dev(dev, e);
 	if (r < 0)
 		return r;
+	/* SIOCGIFINDEX on the netlink socket itself (the kernel hands socket
+	 * ioctls its protocol does not know to the device layer, in the
+	 * socket's netns): one system call and a name lookup, where
+	 * RTM_GETLINK has the kernel fill in a whole link message. */
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, dev, strlen(dev));
+	if (ioctl(nl->fd, SIOCGIFINDEX, &ifr) == 0 && ifr.ifr_ifindex > 0) {
+		*ifindex = ifr.ifr_ifindex;
+		return 0;
+	}
+	if (errno == ENODEV)
+		return err_set(e, ENODEV, "link %s: %s", dev, strerror(ENODEV));
 	struct nlmsg m;
 	nlm_init(&m);
 	link_req(&m, RTM_GETLINK, 0, 0, dev);
