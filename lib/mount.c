@@ -115,9 +115,6 @@ static int fs_new(const char *fs, const char *const *opts, unsigned attr, struct
 	return mfd;
 }
 
-/* Opens path (absolute, inside the root rootfd) as O_PATH; with create,
- * makes the missing directories and, as the last component, a directory
- * (want_dir) or an empty file. Never leaves the root. */
 static int create_in_root(int rootfd, const char *path, int want_dir);
 
 static const struct open_how in_root = {
@@ -125,6 +122,9 @@ static const struct open_how in_root = {
 	.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 };
 
+/* Opens path (absolute, inside the root rootfd) as O_PATH; with create,
+ * makes the missing directories and, as the last component, a directory
+ * (want_dir) or an empty file. Never leaves the root. */
 static int open_in_root(int rootfd, const char *path, int create, int want_dir)
 {
 	int fd = (int)syscall(SYS_openat2, rootfd, path, &in_root, sizeof(in_root));
