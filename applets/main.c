@@ -162,7 +162,7 @@ static int run_applet(int argc, char **argv)
 	extern char __executable_start[], etext[];
 	uintptr_t pg = 4096, a = (uintptr_t)__executable_start & ~(pg - 1);
 	uintptr_t b = ((uintptr_t)etext + pg - 1) & ~(pg - 1);
-	if (applet_self->main != pause_main)
+	if (strcmp(applet_self->name, "pause"))
 		madvise((void *)a, b - a, MADV_POPULATE_READ);
 	return applet_self->main(argc, argv);
 }
