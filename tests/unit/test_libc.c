@@ -1,7 +1,11 @@
 /* lib/libc.c: the stand-ins behave as C says. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "t.h"
 
@@ -60,9 +64,38 @@ TEST(qsort_sorts)
 	}
 }
 
+/* ours leaves O_CLOEXEC to the kernel: the flag must still hold, and the
+ * mode of O_CREAT must reach it */
+TEST(open_keeps_cloexec_and_mode)
+{
+	char path[] = "/tmp/corral-test-open-XXXXXX";
+	int t = mkstemp(path);
+	CHECK(t >= 0);
+	close(t);
+	unlink(path);
+	mode_t old = umask(0);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	umask(old);
+	CHECK(fd >= 0);
+	CHECK_INT(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	struct stat st;
+	CHECK(fstat(fd, &st) == 0);
+	CHECK_INT(st.st_mode & 0777, 0640);
+	close(fd);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_INT(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	close(fd);
+	unlink(path);
+	errno = 0;
+	CHECK_INT(open(path, O_RDONLY | O_CLOEXEC), -1);
+	CHECK_INT(errno, ENOENT);
+}
+
 int main(void)
 {
 	RUN(strtol_family);
 	RUN(qsort_sorts);
+	RUN(open_keeps_cloexec_and_mode);
 	DONE();
 }
