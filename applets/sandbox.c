@@ -123,12 +123,18 @@ static int wait_gone(int *fds, int n, long long deadline)
 }
 
 /* TERM, then KILL after the grace period, then wait for them to go. */
-static void stop_all(int *fds, int n)
+/* TERM to each, then KILL to those left after GRACE_MS; closes the fds.
+ * In two halves, so that a caller can work while they exit. */
+static void stop_begin(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		pidfd_signal(fds[i], SIGTERM);
+}
+
+static void stop_finish(int *fds, int n)
 {
 	if (!n)
 		return;
-	for (int i = 0; i < n; i++)
-		pidfd_signal(fds[i], SIGTERM);
 	if (wait_gone(fds, n, now_ms() + GRACE_MS)) {
 		for (int i = 0; i < n; i++)
 			if (fds[i] >= 0)
@@ -168,13 +174,14 @@ static int ns_name(pid_t pid, char buf[32])
 }
 
 /* Members: every other process in the pause's uts namespace (containers
- * join it), then the pause itself. */
-static void stop_sandbox(pid_t pause, unsigned long long start)
+ * join it), stopped; then the pause is sent TERM. Returns the pause's
+ * pidfd for stop_finish, or -1 when it is gone. */
+static int stop_sandbox(pid_t pause, unsigned long long start)
 {
 	int pfd = pidfd_of(pause, start);
 	char ps[32], ms[32];
 	if (pfd < 0)
-		return;
+		return -1;
 	if (ns_name(pause, ps) == 0) {
 		static int fds[MAX_MEMBERS];
 		int n = 0;
@@ -195,9 +202,11 @@ static void stop_sandbox(pid_t pause, unsigned long long start)
 		}
 		if (d)
 			closedir(d);
-		stop_all(fds, n);
+		stop_begin(fds, n);
+		stop_finish(fds, n);
 	}
-	stop_all(&pfd, 1);
+	stop_begin(&pfd, 1);
+	return pfd;
 }
 
 static void leases_release(const char *root, const char *id, const struct net_config *c)
@@ -225,16 +234,20 @@ static int teardown(const char *root, const struct teardown *t, struct err *e)
 	struct err ig;
 	int r = 0;
 
-	if (t->pause > 0)
-		stop_sandbox(t->pause, t->start);
-	sandbox_cgroup_name(t->id, cgname);
-	if (!t->no_cgroup && cgroup_open(cgname, &cg, &ig) == 0 && cgroup_destroy(&cg, e) < 0)
-		r = -1;
+	int pfd = t->pause > 0 ? stop_sandbox(t->pause, t->start) : -1;
+	/* While pause exits: the network, which needs it gone no more than
+	 * the kernel does (the netns lives on until its last user leaves). */
 	if (t->net_pod)
 		leases_release(root, t->id, t->netcfg);
 	sandbox_netns_name(t->id, nsname);
-	if (netns_del(nsname, &ig) < 0 && ig.code != ENOENT && !r)
+	if (netns_del(nsname, &ig) < 0 && ig.code != ENOENT)
 		r = err_set(e, ig.code, "%s", ig.msg);
+	if (pfd >= 0)
+		stop_finish(&pfd, 1);
+	/* a cgroup is removed only once it is empty */
+	sandbox_cgroup_name(t->id, cgname);
+	if (!t->no_cgroup && cgroup_open(cgname, &cg, &ig) == 0 && cgroup_destroy(&cg, r < 0 ? &ig : e) < 0)
+		r = -1;
 	if (r < 0)
 		return r;
 	int lk = state_lock(root, e);
@@ -410,11 +423,12 @@ static int lo_up(int netfd, struct err *e)
 	return r;
 }
 
-/* Starts pause and waits for its ready byte; records it first, so that a
- * crash leaves gc a pid to stop. A creator that dies before pause is ready
- * takes the pipe's read end along, and pause, failing its write, exits. */
-static int start_pause(const char *root, struct sandbox_state *s, int netfd,
-		       const struct cgroup *cg, struct teardown *td, struct err *e)
+/* Starts pause and records it, so that a crash leaves gc a pid to stop;
+ * *ready is the pipe its ready byte comes through (pause_ready reads it).
+ * A creator that dies before pause is ready takes the pipe's read end
+ * along, and pause, failing its write, exits. */
+static int pause_spawn(const char *root, struct sandbox_state *s, int netfd,
+		       const struct cgroup *cg, struct teardown *td, int *ready, struct err *e)
 {
 	int p[2];
 	unsigned long flags = CLONE_NEWUTS;
@@ -451,14 +465,24 @@ static int start_pause(const char *root, struct sandbox_state *s, int netfd,
 		td->pause = 0;
 		return r;
 	}
+	*ready = p[0];
+	return 0;
+}
+
+/* Waits for the ready byte of the pause pause_spawn started (consumes
+ * ready); a pause that fails is killed and reaped, and says why. */
+static int pause_ready(struct sandbox_state *s, const struct cgroup *cg, struct teardown *td,
+		       int ready, struct err *e)
+{
+	pid_t pid = td->pause;
 	char buf[256];
 	ssize_t n;
-	while ((n = read(p[0], buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+	while ((n = read(ready, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
 		;
-	close(p[0]);
+	close(ready);
 	if (n == 1 && buf[0] == 0) {
 		s->pause_pid = pid;
-		s->pause_start_time = start;
+		s->pause_start_time = td->start;
 		return 0;
 	}
 	int st = 0;
@@ -484,7 +508,7 @@ static int do_create(const char *root, const struct create_opts *o, struct sandb
 	struct teardown td = { 0 };
 	struct cgroup cg = { 0 };
 	uint32_t want = 0;
-	int netfd = -1, r, lk;
+	int netfd = -1, ready = -1, r, lk;
 	bool limits = o->limits.memory || o->limits.pids || o->limits.cpu_quota;
 
 	memset(s, 0, sizeof(*s));
@@ -548,6 +572,10 @@ static int do_create(const char *root, const struct create_opts *o, struct sandb
 		if ((r = netfd = netns_open(s->netns, e)) < 0)
 			goto undo;
 	}
+	/* pause starts while the network is made: it only needs the netns,
+	 * and the other CPU can run it meanwhile */
+	if ((r = pause_spawn(root, s, netfd, limits ? &cg : NULL, &td, &ready, e)) < 0)
+		goto undo;
 	if (o->net == NS_MODE_NONE && (r = lo_up(netfd, e)) < 0)
 		goto undo;
 	if (o->net == NS_MODE_POD) {
@@ -567,7 +595,9 @@ static int do_create(const char *root, const struct create_opts *o, struct sandb
 		s->gateway = netcfg.gateway;
 		snprintf(s->network, sizeof(s->network), "%s", netcfg.name);
 	}
-	if ((r = start_pause(root, s, netfd, limits ? &cg : NULL, &td, e)) < 0)
+	r = pause_ready(s, limits ? &cg : NULL, &td, ready, e);
+	ready = -1;
+	if (r < 0)
 		goto undo;
 	if (netfd >= 0)
 		close(netfd);
@@ -585,6 +615,8 @@ static int do_create(const char *root, const struct create_opts *o, struct sandb
 undo:
 	if (netfd >= 0)
 		close(netfd);
+	if (ready >= 0)
+		close(ready);
 	struct err ig;
 	teardown(root, &td, &ig);
 	return r;

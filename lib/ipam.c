@@ -451,9 +451,15 @@ static int read_small(int dirfd, const char *name, char *buf, size_t cap, size_t
 		close(fd);
 		return -EINVAL;
 	}
+	if (st.st_size >= (off_t)cap) {	/* too long to be ours */
+		close(fd);
+		return -EFBIG;
+	}
+	/* up to the size fstat saw (our files are replaced whole, never
+	 * grown in place): one read, not a second one to meet the end */
 	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + n, cap - n);
+	while ((off_t)n < st.st_size) {
+		ssize_t r = read(fd, buf + n, cap - 1 - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -464,10 +470,6 @@ static int read_small(int dirfd, const char *name, char *buf, size_t cap, size_t
 		if (r == 0)
 			break;
 		n += (size_t)r;
-		if (n == cap) {	/* too long to be ours */
-			close(fd);
-			return -EFBIG;
-		}
 	}
 	close(fd);
 	buf[n] = 0;

@@ -53,7 +53,10 @@ int nl_open(struct nl *nl, int protocol, struct err *e)
 	/* Best effort: without them we still work, with plainer errors. */
 	(void)setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	(void)setsockopt(nl->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+	/* nftables batches answer with an ACK a message; rtnetlink requests
+	 * here are one message, and its dumps are queued a buffer at a time */
+	if (protocol == NETLINK_NETFILTER &&
+	    setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
 		(void)setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* A kernel that never answers must not hang us forever. */
 	(void)setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
