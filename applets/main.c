@@ -6,9 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdint.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 /* applets.h brings the deflated help texts here, and only here. */
@@ -18,10 +16,6 @@
 #include "util.h"
 
 #include "version.h"
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
 
 const struct applet applet_table[] = {
 #define APPLET(n, s, h) { #n, n##_main, s, h },
@@ -152,28 +146,13 @@ static int top_help(void)
 	return 0;
 }
 
-/* A page fault is dear on a VM: here (PVM) each is a trap of ~12 us,
- * while the kernel fills in pages at under 1 us each when asked in one
- * call. So an applet maps all of corral's text at once, rather than
- * faulting in a window of it at a time. Not pause, whose resident set
- * must stay small. Before Linux 5.14 the call fails, and nothing changes. */
-static int run_applet(int argc, char **argv)
-{
-	extern char __executable_start[], etext[];
-	uintptr_t pg = 4096, a = (uintptr_t)__executable_start & ~(pg - 1);
-	uintptr_t b = ((uintptr_t)etext + pg - 1) & ~(pg - 1);
-	if (strcmp(applet_self->name, "pause"))
-		madvise((void *)a, b - a, MADV_POPULATE_READ);
-	return applet_self->main(argc, argv);
-}
-
 int main(int argc, char **argv)
 {
 	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
 	base = base ? base + 1 : (argc > 0 ? argv[0] : "corral");
 
 	if ((applet_self = applet_find(base)))
-		return run_applet(argc, argv);
+		return applet_self->main(argc, argv);
 	if (argc < 2)
 		return top_help(), 125;
 
@@ -191,5 +170,5 @@ int main(int argc, char **argv)
 	}
 	if (!(applet_self = applet_find(a)))
 		return fail(EXIT_NOENT, "unknown applet '%s' (try 'corral --list')", a);
-	return run_applet(argc - 1, argv + 1);
+	return applet_self->main(argc - 1, argv + 1);
 }
