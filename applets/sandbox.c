@@ -68,6 +68,7 @@ struct teardown {
 	pid_t pause;
 	unsigned long long start;
 	bool net_pod;		/* may hold a lease */
+	uint32_t addr;		/* the lease it holds, when known (0: look) */
 	bool no_cgroup;		/* its state says it has no limits (so no cgroup) */
 	const struct net_config *netcfg;	/* NULL: load it when needed */
 };
@@ -209,7 +210,10 @@ static int stop_sandbox(pid_t pause, unsigned long long start)
 	return pfd;
 }
 
-static void leases_release(const char *root, const char *id, const struct net_config *c)
+/* The sandbox's lease: addr when it is known and ours, else every lease
+ * of the sandbox, found by reading them all. */
+static void leases_release(const char *root, const char *id, const struct net_config *c,
+			   uint32_t addr)
 {
 	struct net_config own;
 	struct err e;
@@ -222,7 +226,10 @@ static void leases_release(const char *root, const char *id, const struct net_co
 			       .subnet = c->subnet, .gateway = c->gateway };
 	struct ipam_owner o = { .kind = IPAM_OWNER_SANDBOX };
 	snprintf(o.sandbox, sizeof(o.sandbox), "%s", id);
-	ipam_release(&in, 0, &o, NULL, &e);
+	if (addr)
+		ipam_release_owned(&in, addr, &o, &e);
+	else
+		ipam_release(&in, 0, &o, NULL, &e);
 }
 
 /* Takes apart whatever of the sandbox exists; every step copes with a
@@ -238,7 +245,7 @@ static int teardown(const char *root, const struct teardown *t, struct err *e)
 	/* While pause exits: the network, which needs it gone no more than
 	 * the kernel does (the netns lives on until its last user leaves). */
 	if (t->net_pod)
-		leases_release(root, t->id, t->netcfg);
+		leases_release(root, t->id, t->netcfg, t->addr);
 	sandbox_netns_name(t->id, nsname);
 	if (netns_del(nsname, &ig) < 0 && ig.code != ENOENT)
 		r = err_set(e, ig.code, "%s", ig.msg);
@@ -590,7 +597,7 @@ static int do_create(const char *root, const struct create_opts *o, struct sandb
 		if ((r = net_attach(&netcfg, root, netfd, "eth0", &owner, want, &att, e)) < 0)
 			goto undo;
 		memcpy(s->host_veth, att.host_if, sizeof(s->host_veth));
-		s->addr = att.addr;
+		s->addr = td.addr = att.addr;
 		s->prefix = netcfg.subnet.prefix;
 		s->gateway = netcfg.gateway;
 		snprintf(s->network, sizeof(s->network), "%s", netcfg.name);
@@ -712,6 +719,7 @@ static void teardown_of(const char *root, const char *id, const struct view *v, 
 		t->pause = v->s.pause_pid;
 		t->start = v->s.pause_start_time;
 		t->net_pod = v->s.net == NS_MODE_POD;
+		t->addr = v->s.addr;
 		/* create makes a cgroup only for limits (gc still finds one
 		 * left by a state that lies) */
 		t->no_cgroup = !v->s.cgroup[0];

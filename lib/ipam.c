@@ -828,6 +828,25 @@ int ipam_release(const struct ipam_net *n, uint32_t addr, const struct ipam_owne
 	return r;
 }
 
+int ipam_release_owned(const struct ipam_net *n, uint32_t addr, const struct ipam_owner *o,
+		       struct err *e)
+{
+	struct netdir d;
+	struct ipam_owner cur;
+	char name[16];
+	int r = nd_open(n, 0, &d, e);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	ipam_fmt_addr(addr, name);
+	if (lease_read(d.dir, name, &cur) > 0 && owner_eq(&cur, o) &&
+	    unlinkat(d.dir, name, 0) < 0 && errno != ENOENT)
+		r = err_sys(e, errno, "ipam %s: release %s", n->name, name);
+	nd_close(&d);
+	return r;
+}
+
 struct list_arg {
 	struct ipam_lease *v;
 	size_t n, cap;

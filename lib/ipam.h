@@ -101,6 +101,11 @@ int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o,
  * NULL) tells how many went. */
 int ipam_release(const struct ipam_net *n, uint32_t addr, const struct ipam_owner *o,
 		 int *count, struct err *e);
+/* Removes the lease of addr when o holds it: one lease read, no scan of
+ * the others (rm of one sandbox among many). Not leased, or leased to
+ * another owner: nothing happens, and that is no error. */
+int ipam_release_owned(const struct ipam_net *n, uint32_t addr, const struct ipam_owner *o,
+		       struct err *e);
 /* Every lease, sorted by address, each with its liveness. free() *out. */
 int ipam_list(const struct ipam_net *n, struct ipam_lease **out, size_t *count,
 	      struct err *e);

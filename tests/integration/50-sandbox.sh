@@ -329,6 +329,24 @@ kill_during_create_and_rm() {
 	done
 }
 
+# rm releases the lease its state names only when the lease file says it
+# is this sandbox's: a state that names another's address frees nothing of
+# the other's (its own lease, whose owner is then gone, gc takes)
+rm_frees_only_its_own_lease() {
+	a=$($SB create)
+	b=$($SB create)
+	aa=$(field $a address)
+	ab=$(field $b address)
+	sed -i "s|\"address\": \"$aa\"|\"address\": \"$ab\"|" $R/$a/state.json
+	expect_eq "tampered state" "$(field $a address)" "$ab"
+	$SB rm $a > /dev/null || fail "rm $a"
+	grep -q "^sandbox $b\$" /run/corral/ipam/corral/${ab%/*} || fail "rm of $a released $b's lease"
+	$SB rm $b > /dev/null || fail "rm $b"
+	[ ! -e /run/corral/ipam/corral/${ab%/*} ] || fail "rm of $b kept its lease"
+	$SB gc > /dev/null
+	same_as "$T_TMP/base"
+}
+
 T "sandbox: needs root, says so plainly" needs_root_plainly
 T "sandbox: --net pod: netns, eth0, lease; ls, inspect, rm" pod_network_ls_inspect_rm
 T "sandbox: --net none has lo only; --net node shares the host's" net_none_and_node
@@ -337,6 +355,7 @@ T "sandbox: TARGET and unknown modes, bad options: 125, nothing made" unknown_an
 T "sandbox: --pid pod: pause is PID 1 and reaps orphans" pid_pod_pause_is_pid1_and_reaps_orphans
 T "sandbox: cgroup limits apply, members meet them, rm removes them" cgroup_limits_apply_and_go_with_rm
 T "sandbox: rm TERMs members, KILLs them after 2 s" rm_stops_members_term_then_kill
+T "sandbox: rm frees only its own lease, whatever its state says" rm_frees_only_its_own_lease
 T "sandbox: failed creates (address in use, name taken, memory) leave nothing" failures_leave_nothing_behind
 T "sandbox: refs that are no id or name are refused" bad_refs_touch_nothing
 T "sandbox: gc removes dead and broken sandboxes, keeps live ones" gc_removes_dead_and_broken
