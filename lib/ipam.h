@@ -17,6 +17,7 @@
 #include "err.h"
 
 #define IPAM_NAME_MAX 64
+#define IPAM_LEASE_MAX 256	/* bytes of a lease file we read */
 #define IPAM_MIN_PREFIX 8	/* largest subnet we scan: /8 */
 #define IPAM_MAX_PREFIX 30	/* smallest with a host besides the gateway */
 

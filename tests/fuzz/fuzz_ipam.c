@@ -1,7 +1,7 @@
 /* libFuzzer target: everything IPAM reads from files it does not trust:
  * lease files, /proc/PID/stat lines, addresses and subnets. A lease that
  * parses must format back to the same bytes.
- * fuzz-sources: lib/ipam.c lib/rtnl.c lib/nl.c lib/util.c */
+ * fuzz-sources: lib/ipam.c lib/ipam_lease.c lib/rtnl.c lib/nl.c lib/util.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* libFuzzer target: the nftables dump replies lib/nft.c decodes. The
  * input is one received buffer; every message in it is tried as a rule
  * and as a chain, and any userdata as nft's comment TLVs.
- * fuzz-sources: lib/nft.c lib/nl.c lib/ipam.c lib/rtnl.c lib/util.c */
+ * fuzz-sources: lib/nft.c lib/nl.c lib/ipam.c lib/ipam_lease.c lib/rtnl.c lib/util.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

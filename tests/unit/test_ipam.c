@@ -1,5 +1,6 @@
-/* The pure parts of lib/ipam.c: addresses, subnets, allocation order,
- * lease files and /proc/PID/stat lines, including hostile input. */
+/* The pure parts of IPAM (lib/ipam_lease.c, lib/ipam.c): addresses,
+ * subnets, allocation order, lease files and /proc/PID/stat lines,
+ * including hostile input. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
