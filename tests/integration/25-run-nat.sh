@@ -148,6 +148,22 @@ fixed_ip_and_bad_input() {
 	expect_eq "links after" "$(links)" "$l0"
 }
 
+# The command's environment is its own: a run whose command gets no
+# CORRAL_ROOT (--clear-env) or another one (--env) still returns its lease
+# to the state root it took it from.
+lease_goes_back_to_its_own_root() {
+	r=$T_TMP/root
+	for how in --clear-env --env=CORRAL_ROOT=/nonexistent; do
+		CORRAL_ROOT=$r $CORRAL run --net nat $how -- sh -c 'ip -4 -o addr show eth0' > $T_TMP/out ||
+			fail "run $how"
+		grep -q ' inet 10\.89\.' $T_TMP/out || fail "no address with $how: $(cat $T_TMP/out)"
+		left=$(ls $r/ipam/corral 2>/dev/null | grep -c '^10\.' || true)
+		expect_eq "leases left in $r after a run with $how" "$left" 0
+	done
+	[ ! -e /nonexistent ] || fail "a root the command was given was made"
+	rm -rf $r
+}
+
 t "NAT: the outside host sees the host's address" nat_reaches_outside_as_the_host
 t "eth0 with a lease, default route, read-only /etc/hosts and hostname" sandbox_gets_eth0_route_and_files
 t "two sandboxes talk across the bridge" sandbox_to_sandbox_across_the_bridge
@@ -156,4 +172,5 @@ t "50 concurrent runs get distinct addresses" fifty_concurrent_runs_get_distinct
 t "SIGKILL mid-run: veth gone with the netns, lease reclaimed by gc" sigkill_mid_run_is_reclaimed
 t "SIGKILL at random moments of set-up, 30 rounds: gc leaves nothing" sigkill_mid_setup_then_gc_leaves_nothing
 t "--ip, and bad network input exits 125 leaving nothing" fixed_ip_and_bad_input
+t "the lease goes back to the root it came from, whatever CMD's environment" lease_goes_back_to_its_own_root
 ip netns del crtest-out
