@@ -13,8 +13,9 @@
 #include "util.h"
 
 /* The state dir of IPAM: one file per leased address under
- * <root>/ipam/NETWORK/, a lock, the subnet and the last address handed
- * out. The text of leases and owners is lib/ipam_lease.c. */
+ * <root>/ipam/NETWORK/, the subnet, and a lock whose content is the
+ * address last handed out. The text of leases and owners is
+ * lib/ipam_lease.c. */
 
 #define TMP_PREFIX ".tmp-"
 
@@ -153,9 +154,8 @@ static int read_small(int dirfd, const char *name, char *buf, size_t cap, size_t
 	return 0;
 }
 
-/* temp + fsync + rename; the caller fsyncs the dir once at the end.
- * durable 0: a hint whose loss costs nothing (no fsync of its data). */
-static int write_atomic(int dirfd, const char *name, const char *text, int durable)
+/* temp + fsync + rename; the caller fsyncs the dir once at the end. */
+static int write_atomic(int dirfd, const char *name, const char *text)
 {
 	char tmp[64];
 	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name);
@@ -163,7 +163,7 @@ static int write_atomic(int dirfd, const char *name, const char *text, int durab
 	if (fd < 0)
 		return -errno;
 	int r = write_all(fd, text, strlen(text));
-	if (r == 0 && durable && fsync(fd) < 0)
+	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	close(fd);
 	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
@@ -173,6 +173,32 @@ static int write_atomic(int dirfd, const char *name, const char *text, int durab
 		return r;
 	}
 	return 0;
+}
+
+/* The address last handed out, where the next search starts: kept in the
+ * lock file (open and locked anyway), a fixed-width line "ADDR...\n";
+ * one pread and one pwrite where a file of its own took eight calls.
+ * A dir from before keeps it in `last`, read until the lock has one.
+ * 0 when there is none or it does not parse. */
+#define LAST_LEN 16
+static uint32_t read_last(struct netdir *d)
+{
+	char lb[32];
+	size_t len = 0;
+	uint32_t last = 0;
+	ssize_t n = pread(d->lock, lb, LAST_LEN, 0);
+	if (n == LAST_LEN)
+		len = (size_t)n;
+	else if (read_small(d->dir, "last", lb, sizeof(lb), &len) < 0)
+		len = 0;
+	if (len && lb[len - 1] == '\n') {
+		while (len > 1 && (lb[len - 1] == '\n' || lb[len - 1] == ' '))
+			len--;
+		lb[len] = 0;
+		if (ipam_parse_addr(lb, &last, NULL) < 0)
+			last = 0;
+	}
+	return last;
 }
 
 /* The pid of o is the process it names: same boot, same start time. */
@@ -393,7 +419,7 @@ int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o, uint32_t wa
 		char text[64];
 		ipam_fmt_addr(gw, buf);
 		snprintf(text, sizeof(text), "%s %s\n", cidr, buf);
-		if ((r = write_atomic(d.dir, "subnet", text, 1)) < 0) {
+		if ((r = write_atomic(d.dir, "subnet", text)) < 0) {
 			r = err_sys(e, -r, "ipam %s: write subnet", n->name);
 			goto out;
 		}
@@ -416,14 +442,7 @@ int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o, uint32_t wa
 		}
 		a = want;
 	} else {
-		char lb[32];
-		size_t len;
-		uint32_t last = 0;
-		if (read_small(d.dir, "last", lb, sizeof(lb), &len) == 0 && len && lb[len - 1] == '\n') {
-			lb[len - 1] = 0;
-			if (ipam_parse_addr(lb, &last, NULL) < 0)
-				last = 0;
-		}
+		uint32_t last = read_last(&d);
 		uint32_t first = ipam_next(&sn, gw, last), c = first;
 		while (c) {
 			if (addr_free(&d, c, &holder)) {
@@ -440,14 +459,14 @@ int ipam_alloc(const struct ipam_net *n, const struct ipam_owner *o, uint32_t wa
 		}
 	}
 	ipam_fmt_addr(a, buf);
-	if ((r = write_atomic(d.dir, buf, lease, 1)) < 0) {
+	if ((r = write_atomic(d.dir, buf, lease)) < 0) {
 		r = err_sys(e, -r, "ipam %s: lease %s", n->name, buf);
 		goto out;
 	}
-	if (!want) {
-		char text[20];
-		snprintf(text, sizeof(text), "%s\n", buf);
-		write_atomic(d.dir, "last", text, 0);	/* a hint only */
+	if (!want) {	/* a hint only: a torn write just starts the next search over */
+		char text[LAST_LEN + 1];
+		snprintf(text, sizeof(text), "%-*s\n", LAST_LEN - 1, buf);
+		(void)!pwrite(d.lock, text, LAST_LEN, 0);
 	}
 	fsync(d.dir);	/* the renames */
 	*addr = a;
