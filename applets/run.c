@@ -378,7 +378,7 @@ static void exec_path(const char *file, char *const argv[], char *const envp[])
 			path = *v + 5;
 	size_t fl = strlen(file);
 	if (!*file || fl > NAME_MAX) {
-		errno = ENOENT;
+		errno = *file ? ENAMETOOLONG : ENOENT;
 		return;
 	}
 	for (const char *p = path;; p++) {
