@@ -246,7 +246,9 @@ static int configure_inner(const struct net_config *c, int netns_fd, const char 
 	if (r < 0)
 		return r;
 	/* ifname was made with its MTU; it cannot be made up (veth_open
-	 * refuses while the pair is half-made) */
+	 * refuses while the pair is half-made). The requests go to the
+	 * kernel together, in one message; it takes them in order. */
+	nl_batch_begin(&nl);
 	prefix_of(addr, c->subnet.prefix, &a);
 	r = rtnl_addr_add(&nl, ifname, &a, e);
 	if (!r)
@@ -259,8 +261,9 @@ static int configure_inner(const struct net_config *c, int netns_fd, const char 
 		prefix_of(c->gateway, 32, &gw);
 		r = rtnl_route_add(&nl, &dflt, &gw, NULL, e);
 	}
+	int rb = nl_batch_end(&nl, r ? NULL : e);
 	nl_close(&nl);
-	return r;
+	return r ? r : rb;
 }
 
 int net_attach(const struct net_config *c, const char *root, int netns_fd,

@@ -94,8 +94,26 @@ int nl_open_in(struct nl *nl, int protocol, int netns_fd, struct err *e)
 	return r;
 }
 
+#define NL_BATCH_MAX 8
+
+struct nl_batch {
+	struct nlmsg m;
+	int n;
+	char obj[NL_BATCH_MAX][160];	/* each request's name, for errors */
+};
+
+static void batch_free(struct nl *nl)
+{
+	if (nl->batch) {
+		nlm_free(&nl->batch->m);
+		free(nl->batch);
+		nl->batch = NULL;
+	}
+}
+
 void nl_close(struct nl *nl)
 {
+	batch_free(nl);
 	if (nl->fd >= 0)
 		close(nl->fd);
 	nl->fd = -1;
@@ -472,6 +490,24 @@ int nl_reply_feed(struct nl_reply *r, const void *buf, size_t len)
 
 /* ---- exchange ---- */
 
+/* Holds m's messages in the batch; 0, or 1 when they do not fit. */
+static int batch_add(struct nl_batch *b, const struct nlmsg *m, const char *obj)
+{
+	const struct nlmsghdr *h;
+	size_t off = 0;
+	if (b->n + m->count > NL_BATCH_MAX)
+		return 1;
+	while ((h = nl_msg_next(m->buf, m->len, &off))) {
+		nlm_begin(&b->m, h->nlmsg_type, h->nlmsg_flags);
+		nlm_put(&b->m, (const char *)h + NLMSG_HDRLEN, h->nlmsg_len - NLMSG_HDRLEN);
+		snprintf(b->obj[b->n++], sizeof(b->obj[0]), "%s", obj);
+	}
+	return 0;
+}
+
+static int exchange(struct nl *nl, struct nlmsg *m, nl_cb cb, void *arg, struct err *e,
+		    const char *obj, const struct nl_batch *b);
+
 int nl_talk(struct nl *nl, struct nlmsg *m, nl_cb cb, void *arg,
 	    struct err *e, const char *what, ...)
 {
@@ -485,7 +521,40 @@ int nl_talk(struct nl *nl, struct nlmsg *m, nl_cb cb, void *arg,
 		return err_sys(e, -m->err, "%s: building request", obj);
 	if (!m->count)
 		return err_set(e, EINVAL, "%s: empty request", obj);
+	if (nl->batch && !cb && batch_add(nl->batch, m, obj) == 0)
+		return 0;
+	return exchange(nl, m, cb, arg, e, obj, NULL);
+}
 
+void nl_batch_begin(struct nl *nl)
+{
+	batch_free(nl);
+	nl->batch = calloc(1, sizeof(*nl->batch));
+	if (nl->batch)
+		nlm_init(&nl->batch->m);
+}
+
+int nl_batch_end(struct nl *nl, struct err *e)
+{
+	struct nl_batch *b = nl->batch;
+	int r = 0;
+	if (!b)
+		return 0;
+	nl->batch = NULL;
+	if (b->m.err)
+		r = err_sys(e, -b->m.err, "%s: building request", b->obj[0]);
+	else if (b->n)
+		r = exchange(nl, &b->m, NULL, NULL, e, b->obj[0], b);
+	nlm_free(&b->m);
+	free(b);
+	return r;
+}
+
+/* Sends m and reads the answers; errors name obj, or with a batch b the
+ * request the kernel refused. */
+static int exchange(struct nl *nl, struct nlmsg *m, nl_cb cb, void *arg, struct err *e,
+		    const char *obj, const struct nl_batch *b)
+{
 	struct err cbe = { 0 };
 	struct nl_reply r = {
 		.portid = nl->portid, .cb = cb, .arg = arg, .cb_err = &cbe,
@@ -531,6 +600,8 @@ int nl_talk(struct nl *nl, struct nlmsg *m, nl_cb cb, void *arg,
 	}
 
 	if (r.error) {
+		if (b && r.error_seq >= r.seq_first && r.error_seq - r.seq_first < (uint32_t)b->n)
+			obj = b->obj[r.error_seq - r.seq_first];
 		int code = err_sys(e, -r.error, "%s", obj);
 		if (e && r.ext[0]) {
 			size_t l = strlen(e->msg);

@@ -20,12 +20,15 @@
 #define NL_RCVBUF (64u << 10)	/* one recv: the largest dump chunk fits */
 #define NL_EXT_MAX 200		/* bytes kept of the kernel's ext-ack message */
 
+struct nl_batch;
+
 struct nl {
 	int fd;
 	int protocol;
 	uint32_t portid;	/* our address, from getsockname */
 	uint32_t seq;		/* last sequence number used */
 	unsigned char *rbuf;	/* NL_RCVBUF bytes */
+	struct nl_batch *batch;	/* requests held for one send (nl_batch_begin) */
 };
 
 /* Opens a netlink socket (SOCK_CLOEXEC) of protocol in the calling
@@ -82,6 +85,15 @@ typedef int (*nl_cb)(const struct nlmsghdr *h, void *arg, struct err *e);
 int nl_talk(struct nl *nl, struct nlmsg *m, nl_cb cb, void *arg,
 	    struct err *e, const char *what, ...)
 	__attribute__((format(printf, 6, 7)));
+
+/* Between nl_batch_begin and nl_batch_end, nl_talk holds each request that
+ * takes no callback (up to 8 messages) instead of sending it, and returns
+ * 0; nl_batch_end sends them all in one sendto and reads their answers.
+ * The kernel acts on every one; the first error wins and names its own
+ * request, as nl_talk would have. Without memory for the batch, requests
+ * go out one by one as usual. */
+void nl_batch_begin(struct nl *nl);
+int nl_batch_end(struct nl *nl, struct err *e);
 
 /* ---- Parsing. Pure code: nothing here trusts a length field. ---- */
 
