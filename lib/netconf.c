@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/random.h>
 #include <linux/netlink.h>
 
@@ -111,7 +113,7 @@ static int parse(const char *text, size_t len, struct net_config *c, bool cni, s
 		*c = (struct net_config){ .name = "", .bridge = "cni0", .skip_lo = true };
 	else
 		*c = (struct net_config){ .name = "corral", .bridge = "corral0", .is_gateway = true,
-					  .ip_masq = true, .default_route = true };
+					  .ip_masq = true, .default_route = true, .no_ipv6 = true };
 	ipam_parse_cidr("10.89.0.0/16", &c->subnet, NULL);
 	c->gateway = c->subnet.net + 1;
 	if (json_parse(&j, text, len, e) < 0)
@@ -266,6 +268,29 @@ static int configure_inner(const struct net_config *c, int netns_fd, const char 
 	return r ? r : rb;
 }
 
+/* New interfaces in the netns of netns_fd get no IPv6 (its default
+ * conf): no link-local address, so no duplicate address detection, router
+ * solicitation or MLD report, each of which the bridge would flood to
+ * every other sandbox (the cost of a new sandbox grew with their number).
+ * lo, made with the netns, keeps ::1. A kernel without IPv6: nothing to do. */
+static int no_ipv6_in(int netns_fd, struct err *e)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return err_sys(e, errno, "open /proc/thread-self/ns/net");
+	int r = setns(netns_fd, CLONE_NEWNET) < 0 ? err_sys(e, errno, "enter netns") : 0;
+	if (r == 0) {
+		struct err ig;
+		int w = write_str("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", &ig);
+		if (w < 0 && w != -ENOENT)
+			r = err_set(e, ig.code, "%s", ig.msg);
+		if (setns(self, CLONE_NEWNET) < 0)
+			r = err_sys(e, errno, "return to own netns");
+	}
+	close(self);
+	return r;
+}
+
 int net_attach(const struct net_config *c, const char *root, int netns_fd,
 	       const char *ifname, const struct ipam_owner *owner, uint32_t want,
 	       struct net_attachment *a, struct err *e)
@@ -276,6 +301,8 @@ int net_attach(const struct net_config *c, const char *root, int netns_fd,
 	int r;
 
 	memset(a, 0, sizeof(*a));
+	if (c->no_ipv6 && (r = no_ipv6_in(netns_fd, e)) < 0)
+		return r;
 	if ((r = ipam_alloc(&in, owner, want, &a->addr, e)) < 0)
 		return r;
 	if ((r = nl_open(&nl, NETLINK_ROUTE, e)) < 0)

@@ -65,7 +65,7 @@ static struct net_attachment *kept;
 static int bench_init(struct err *e)
 {
 	cfg = (struct net_config){ .name = "bench", .bridge = "crb0", .is_gateway = true,
-				   .default_route = true };
+				   .default_route = true, .no_ipv6 = true };
 	ipam_parse_cidr("10.88.0.0/16", &cfg.subnet, NULL);
 	cfg.gateway = cfg.subnet.net + 1;
 	return ipam_owner_pid(getpid(), &owner, e);
