@@ -507,6 +507,7 @@ static int batch_add(struct nl_batch *b, const struct nlmsg *m, const char *obj)
 
 static int exchange(struct nl *nl, struct nlmsg *m, nl_cb cb, void *arg, struct err *e,
 		    const char *obj, const struct nl_batch *b);
+static int batch_flush(struct nl *nl, struct err *e);
 
 int nl_talk(struct nl *nl, struct nlmsg *m, nl_cb cb, void *arg,
 	    struct err *e, const char *what, ...)
@@ -521,9 +522,32 @@ int nl_talk(struct nl *nl, struct nlmsg *m, nl_cb cb, void *arg,
 		return err_sys(e, -m->err, "%s: building request", obj);
 	if (!m->count)
 		return err_set(e, EINVAL, "%s: empty request", obj);
-	if (nl->batch && !cb && batch_add(nl->batch, m, obj) == 0)
-		return 0;
+	if (nl->batch) {
+		if (!cb && batch_add(nl->batch, m, obj) == 0)
+			return 0;
+		/* a request that will not wait (a callback, or no room) goes
+		 * after those held, never ahead of them */
+		int r = batch_flush(nl, e);
+		if (r < 0)
+			return r;
+		if (!cb && batch_add(nl->batch, m, obj) == 0)
+			return 0;
+	}
 	return exchange(nl, m, cb, arg, e, obj, NULL);
+}
+
+/* Sends what the batch holds and empties it. */
+static int batch_flush(struct nl *nl, struct err *e)
+{
+	struct nl_batch *b = nl->batch;
+	int r = 0;
+	if (b->m.err)
+		r = err_sys(e, -b->m.err, "%s: building request", b->obj[0]);
+	else if (b->n)
+		r = exchange(nl, &b->m, NULL, NULL, e, b->obj[0], b);
+	nlm_reset(&b->m);
+	b->n = 0;
+	return r;
 }
 
 void nl_batch_begin(struct nl *nl)
@@ -536,17 +560,10 @@ void nl_batch_begin(struct nl *nl)
 
 int nl_batch_end(struct nl *nl, struct err *e)
 {
-	struct nl_batch *b = nl->batch;
-	int r = 0;
-	if (!b)
+	if (!nl->batch)
 		return 0;
-	nl->batch = NULL;
-	if (b->m.err)
-		r = err_sys(e, -b->m.err, "%s: building request", b->obj[0]);
-	else if (b->n)
-		r = exchange(nl, &b->m, NULL, NULL, e, b->obj[0], b);
-	nlm_free(&b->m);
-	free(b);
+	int r = batch_flush(nl, e);
+	batch_free(nl);
 	return r;
 }
 

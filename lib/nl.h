@@ -90,8 +90,9 @@ int nl_talk(struct nl *nl, struct nlmsg *m, nl_cb cb, void *arg,
  * takes no callback (up to 8 messages) instead of sending it, and returns
  * 0; nl_batch_end sends them all in one sendto and reads their answers.
  * The kernel acts on every one; the first error wins and names its own
- * request, as nl_talk would have. Without memory for the batch, requests
- * go out one by one as usual. */
+ * request, as nl_talk would have. A request with a callback, or one that
+ * does not fit, first sends those held: the order is kept. Without memory
+ * for the batch, requests go out one by one as usual. */
 void nl_batch_begin(struct nl *nl);
 int nl_batch_end(struct nl *nl, struct err *e);
 
