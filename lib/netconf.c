@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <sys/random.h>
 #include <linux/netlink.h>
 
@@ -253,6 +251,13 @@ static int configure_inner(const struct net_config *c, int netns_fd, const char 
 	nl_batch_begin(&nl);
 	prefix_of(addr, c->subnet.prefix, &a);
 	r = rtnl_addr_add(&nl, ifname, &a, e);
+	/* The network is IPv4: an IPv6 link-local address would send DAD,
+	 * router solicitations and MLD reports, which the bridge floods to
+	 * every other sandbox (each create cost more the more there were).
+	 * lo keeps ::1. Only where the kernel has IPv6 (else the request
+	 * would fail). */
+	if (!r && c->no_ipv6 && access("/proc/sys/net/ipv6", F_OK) == 0)
+		r = rtnl_link_no_ipv6_addr(&nl, ifname, e);
 	if (!r)
 		r = rtnl_link_set_up(&nl, ifname, true, e);
 	if (!r && !c->skip_lo)
@@ -268,29 +273,6 @@ static int configure_inner(const struct net_config *c, int netns_fd, const char 
 	return r ? r : rb;
 }
 
-/* New interfaces in the netns of netns_fd get no IPv6 (its default
- * conf): no link-local address, so no duplicate address detection, router
- * solicitation or MLD report, each of which the bridge would flood to
- * every other sandbox (the cost of a new sandbox grew with their number).
- * lo, made with the netns, keeps ::1. A kernel without IPv6: nothing to do. */
-static int no_ipv6_in(int netns_fd, struct err *e)
-{
-	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return err_sys(e, errno, "open /proc/thread-self/ns/net");
-	int r = setns(netns_fd, CLONE_NEWNET) < 0 ? err_sys(e, errno, "enter netns") : 0;
-	if (r == 0) {
-		struct err ig;
-		int w = write_str("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", &ig);
-		if (w < 0 && w != -ENOENT)
-			r = err_set(e, ig.code, "%s", ig.msg);
-		if (setns(self, CLONE_NEWNET) < 0)
-			r = err_sys(e, errno, "return to own netns");
-	}
-	close(self);
-	return r;
-}
-
 int net_attach(const struct net_config *c, const char *root, int netns_fd,
 	       const char *ifname, const struct ipam_owner *owner, uint32_t want,
 	       struct net_attachment *a, struct err *e)
@@ -301,8 +283,6 @@ int net_attach(const struct net_config *c, const char *root, int netns_fd,
 	int r;
 
 	memset(a, 0, sizeof(*a));
-	if (c->no_ipv6 && (r = no_ipv6_in(netns_fd, e)) < 0)
-		return r;
 	if ((r = ipam_alloc(&in, owner, want, &a->addr, e)) < 0)
 		return r;
 	if ((r = nl_open(&nl, NETLINK_ROUTE, e)) < 0)

@@ -27,7 +27,7 @@ struct net_config {
 	bool routes_given;		/* ipam.routes was there (CNI: no route unless listed) */
 	bool is_default_gw;		/* isDefaultGateway */
 	bool skip_lo;			/* leave lo alone (CNI: the loopback plugin's) */
-	bool no_ipv6;			/* the sandbox's interface has no IPv6 (not for CNI) */
+	bool no_ipv6;			/* no IPv6 address on the sandbox's interface (not CNI) */
 	uint32_t route_gw;		/* the gw of the listed default route, 0: none given */
 	char data_dir[256];		/* ipam.dataDir, "" for the state root */
 };

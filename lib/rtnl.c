@@ -251,6 +251,22 @@ int rtnl_link_set_mtu(struct nl *nl, const char *dev, unsigned mtu, struct err *
 	return link_set_attr(nl, dev, IFLA_MTU, &v, sizeof(v), e);
 }
 
+int rtnl_link_no_ipv6_addr(struct nl *nl, const char *dev, struct err *e)
+{
+	int r = check_dev(dev, e);
+	if (r < 0)
+		return r;
+	struct nlmsg m;
+	nlm_init(&m);
+	link_req(&m, RTM_NEWLINK, 0, 0, dev);
+	size_t spec = nlm_nest_begin(&m, IFLA_AF_SPEC);
+	size_t in6 = nlm_nest_begin(&m, AF_INET6);
+	nlm_attr_u8(&m, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	nlm_nest_end(&m, in6);
+	nlm_nest_end(&m, spec);
+	return send_free(nl, &m, NULL, NULL, e, "link", dev);
+}
+
 int rtnl_link_set_netns(struct nl *nl, const char *dev, int netns_fd, struct err *e)
 {
 	if (netns_fd < 0)

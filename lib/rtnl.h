@@ -44,6 +44,10 @@ int rtnl_link_set_master(struct nl *nl, const char *dev, const char *master, str
 int rtnl_link_set_hwaddr(struct nl *nl, const char *dev, const unsigned char mac[6],
 			 struct err *e);
 int rtnl_link_set_mtu(struct nl *nl, const char *dev, unsigned mtu, struct err *e);
+/* No IPv6 address of its own when dev comes up (addrgenmode none): no
+ * link-local, so no duplicate address detection, router solicitation or
+ * MLD report. Set it while dev is down. */
+int rtnl_link_no_ipv6_addr(struct nl *nl, const char *dev, struct err *e);
 int rtnl_link_set_name(struct nl *nl, const char *dev, const char *newname, struct err *e);
 /* Moves dev into the netns of netns_fd. */
 int rtnl_link_set_netns(struct nl *nl, const char *dev, int netns_fd, struct err *e);
