@@ -358,49 +358,6 @@ static int close_fds_from(unsigned first)
 	return 0;
 }
 
-/* execvp with the PATH of envp, not ours: this process shares its memory
- * with corral's (the init's vfork of a CLONE_VM clone), so it must not set
- * environ, which corral reads again once the command is done. As musl's
- * execvp: no PATH means /usr/local/bin:/bin:/usr/bin; EACCES on the way
- * is reported if nothing is found; returns only on failure. */
-static void exec_path(const char *file, char *const argv[], char *const envp[])
-{
-	const char *path = "/usr/local/bin:/bin:/usr/bin";
-	char buf[PATH_MAX];
-	int eacces = 0;
-
-	if (strchr(file, '/')) {
-		execve(file, argv, envp);
-		return;
-	}
-	for (char *const *v = envp; *v; v++)
-		if (!strncmp(*v, "PATH=", 5))
-			path = *v + 5;
-	size_t fl = strlen(file);
-	if (!*file || fl > NAME_MAX) {
-		errno = *file ? ENAMETOOLONG : ENOENT;
-		return;
-	}
-	for (const char *p = path;; p++) {
-		const char *z = strchrnul(p, ':');
-		size_t dl = (size_t)(z - p);
-		if (dl + 1 + fl < sizeof(buf)) {
-			memcpy(buf, p, dl);
-			buf[dl] = '/';
-			memcpy(buf + dl + !!dl, file, fl + 1);	/* "" means the cwd */
-			execve(buf, argv, envp);
-			if (errno == EACCES)
-				eacces = 1;
-			else if (errno != ENOENT && errno != ENOTDIR)
-				return;
-		}
-		if (!*z)
-			break;
-		p = z;
-	}
-	errno = eacces ? EACCES : ENOENT;
-}
-
 /* In the command's process, after the root switch: the last steps before
  * exec, in the order that keeps each one possible. Never returns. */
 static void exec_command(const struct run_opts *o, char **env, const sigset_t *mask)
@@ -440,7 +397,10 @@ static void exec_command(const struct run_opts *o, char **env, const sigset_t *m
 	if (o->filter && seccomp_apply(o->filter, &e) < 0)
 		_exit(fail_err(&e));
 	sigprocmask(SIG_SETMASK, mask, NULL);
-	exec_path(o->argv[0], o->argv, env);
+	/* not execvp: this process shares corral's memory (the init's vfork
+	 * of a CLONE_VM clone) and must not set environ, which corral reads
+	 * again once the command is done */
+	proc_exec_path(o->argv[0], o->argv, env);
 	int saved = errno;
 	msg("%s: %s", o->argv[0], saved == ENOENT ? "command not found" : strerror(saved));
 	_exit(saved == ENOENT ? EXIT_NOENT : EXIT_NOEXEC);

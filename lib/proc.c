@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -140,4 +141,42 @@ unsigned long long proc_start_time(pid_t pid)
 		self_start = t;
 	}
 	return t;
+}
+
+void proc_exec_path(const char *file, char *const argv[], char *const envp[])
+{
+	const char *path = "/usr/local/bin:/bin:/usr/bin";
+	char buf[PATH_MAX];
+	int eacces = 0;
+
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return;
+	}
+	for (char *const *v = envp; *v; v++)
+		if (!strncmp(*v, "PATH=", 5))
+			path = *v + 5;
+	size_t fl = strlen(file);
+	if (!*file || fl > NAME_MAX) {
+		errno = *file ? ENAMETOOLONG : ENOENT;
+		return;
+	}
+	for (const char *p = path;; p++) {
+		const char *z = strchrnul(p, ':');
+		size_t dl = (size_t)(z - p);
+		if (dl + 1 + fl < sizeof(buf)) {
+			memcpy(buf, p, dl);
+			buf[dl] = '/';
+			memcpy(buf + dl + !!dl, file, fl + 1);	/* "" means the cwd */
+			execve(buf, argv, envp);
+			if (errno == EACCES)
+				eacces = 1;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return;
+		}
+		if (!*z)
+			break;
+		p = z;
+	}
+	errno = eacces ? EACCES : ENOENT;
 }

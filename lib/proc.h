@@ -16,6 +16,11 @@ pid_t proc_clone(unsigned long flags);
  * only waits for it (its errno is ours, and so is the malloc arena). One
  * such child at a time. Returns its pid, -1 with errno. */
 pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *), void *arg);
+/* execvp with the PATH of envp (not environ's, which it leaves alone): as
+ * musl's, no PATH means /usr/local/bin:/bin:/usr/bin, and EACCES met on
+ * the way is reported when nothing is found. Returns only on failure,
+ * with errno. */
+void proc_exec_path(const char *file, char *const argv[], char *const envp[]);
 /* The shell's convention: exit code, or 128+N after death by signal N. */
 int proc_exit_code(int wstatus);
 /* Blocks every catchable signal (so they queue for proc_supervise) and

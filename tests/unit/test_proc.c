@@ -1,7 +1,11 @@
-/* lib/proc: start times from /proc/PID/stat, exit-status mapping. */
+/* lib/proc: start times from /proc/PID/stat, exit-status mapping, the
+ * PATH search of the command's own environment. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include "t.h"
@@ -51,9 +55,52 @@ TEST(exit_codes_follow_the_shell)
 	CHECK_INT(proc_exit_code(0), 0);
 }
 
+/* proc_exec_path(file) in a child with env; the child exits with the
+ * command's status, or 200 + errno when the exec failed. */
+static int exec_in_child(const char *file, const char *path_var)
+{
+	char *argv[] = { (char *)file, NULL };
+	char *env[] = { (char *)path_var, NULL };
+	pid_t p = fork();
+	if (p == 0) {
+		proc_exec_path(file, argv, path_var ? env : env + 1);
+		_exit(200 + (errno < 55 ? errno : 55));
+	}
+	int st;
+	waitpid(p, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST(exec_path_searches_the_given_path_only)
+{
+	char dir[] = "/tmp/corral-test-path-XXXXXX", f[64];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(f, sizeof(f), "%s/noexec", dir);
+	int fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	CHECK(fd >= 0);
+	close(fd);
+	char pv[96];
+	/* found on the PATH of the environment given */
+	CHECK_INT(exec_in_child("true", "PATH=/nonexistent:/bin:/usr/bin"), 0);
+	CHECK_INT(exec_in_child("false", "PATH=/usr/bin:/bin"), 1);
+	/* not where the given PATH does not lead, whatever ours says */
+	CHECK_INT(exec_in_child("true", "PATH=/nonexistent"), 200 + ENOENT);
+	/* no PATH: musl's default */
+	CHECK_INT(exec_in_child("true", NULL), 0);
+	/* a file found but not executable: EACCES, once nothing else is */
+	snprintf(pv, sizeof(pv), "PATH=%s:/nonexistent", dir);
+	CHECK_INT(exec_in_child("noexec", pv), 200 + EACCES);
+	/* a slash: that path only */
+	CHECK_INT(exec_in_child("/nonexistent/true", "PATH=/bin"), 200 + ENOENT);
+	CHECK_INT(exec_in_child("", "PATH=/bin"), 200 + ENOENT);
+	unlink(f);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	RUN(start_time_is_field_22);
 	RUN(exit_codes_follow_the_shell);
+	RUN(exec_path_searches_the_given_path_only);
 	DONE();
 }
