@@ -128,19 +128,9 @@ void proc_kill_descendants(void)
 
 unsigned long long proc_start_time(pid_t pid)
 {
-	/* our own, asked for more than once, never changes */
-	static pid_t self;
-	static unsigned long long self_start;
 	char s[16];
-	if (pid == self && pid == getpid())
-		return self_start;
 	snprintf(s, sizeof(s), "%d", (int)pid);
-	unsigned long long t = stat_field(s, 22);
-	if (pid == getpid()) {
-		self = pid;
-		self_start = t;
-	}
-	return t;
+	return stat_field(s, 22);
 }
 
 void proc_exec_path(const char *file, char *const argv[], char *const envp[])
