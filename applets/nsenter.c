@@ -10,7 +10,8 @@
  *       --sandbox ID|NAME   target a corral pod sandbox's pause process;
  *                           with no namespace option, enter the pod's net,
  *                           ipc and uts namespaces, and its pid namespace
- *                           when the pod has its own
+ *                           when the pod has its own; as a member of the
+ *                           pod, which its rm stops
  *   -a, --all               enter every namespace of the target (not the
  *                           user namespace when it is already ours)
  *   -m, --mount[=FILE]      mount namespace
@@ -68,6 +69,8 @@ struct nsenter_opts {
 	pid_t target;
 	unsigned long long start;	/* the target's start time when known */
 	const char *sandbox;
+	char sb_id[SANDBOX_ID_LEN + 1];	/* the sandbox's id, with --sandbox */
+	unsigned long long self_start;	/* ours, when we are its member */
 	struct nsjoin j;		/* files given with the options */
 	unsigned want;			/* kinds to take from the target */
 	bool all, do_root, do_wd, no_fork, preserve;
@@ -243,6 +246,7 @@ static int target_sandbox(struct nsenter_opts *o)
 		return fail(EXIT_NSENTER, "%s", e.msg);
 	o->target = sp.pid;
 	o->start = sp.start;
+	memcpy(o->sb_id, sp.id, sizeof(o->sb_id));
 	if (!o->want && !o->all && !nsjoin_mask(&o->j)) {
 		o->want = NS_BIT(NS_NET) | NS_BIT(NS_IPC) | NS_BIT(NS_UTS);
 		int same = ns_same(o->target, NS_PID, &e);
@@ -342,9 +346,16 @@ static int change_dirs(struct nsenter_opts *o)
 	return 0;
 }
 
+/* Our member mark goes when we end without the program. */
+static void leave_pod(const struct nsenter_opts *o)
+{
+	if (o->self_start)
+		state_member_del(getenv("CORRAL_ROOT"), o->sb_id, getpid(), o->self_start);
+}
+
 /* Forks; only the child returns. The parent follows the child's stops and
  * ends as it did: the same exit code, or killed by the same signal. */
-static void continue_as_child(void)
+static void continue_as_child(const struct nsenter_opts *o)
 {
 	signal(SIGCHLD, SIG_DFL);
 	pid_t child = fork();
@@ -368,6 +379,7 @@ static void continue_as_child(void)
 		kill(getpid(), SIGSTOP);
 		kill(child, SIGCONT);
 	}
+	leave_pod(o);
 	if (WIFEXITED(st))
 		exit(WEXITSTATUS(st));
 	if (WIFSIGNALED(st))
@@ -398,11 +410,13 @@ static int exec_program(char **argv)
 	return saved == ENOENT ? EXIT_NOENT : EXIT_NOEXEC;
 }
 
+static int enter(struct nsenter_opts *o);
+
 int nsenter_main(int argc, char **argv)
 {
 	struct nsenter_opts o = { .root_fd = -1, .wd_fd = -1 };
 	struct err e;
-	int r, setgroups_failed = 0;
+	int r;
 
 	nsjoin_init(&o.j);
 	if ((r = parse(&o, argc, argv)))
@@ -411,27 +425,45 @@ int nsenter_main(int argc, char **argv)
 		return r;
 	if ((r = open_target(&o)))
 		return r;
+	/* A member of the pod from here on, so that its rm stops us. */
+	pid_t self = getpid();
+	if (o.sandbox) {
+		o.self_start = proc_start_time(self);
+		if (state_member_add(getenv("CORRAL_ROOT"), o.sb_id, self, o.self_start, &e) < 0)
+			return fail(EXIT_NSENTER, "%s", e.msg);
+	}
+	r = enter(&o);
+	if (getpid() == self)
+		leave_pod(&o);
+	return r;
+}
 
-	unsigned ns = nsjoin_mask(&o.j);
-	if ((ns & NS_BIT(NS_USER)) && !o.preserve) {
+/* Into the namespaces and dirs, then the program: returns only on failure. */
+static int enter(struct nsenter_opts *o)
+{
+	struct err e;
+	int r, setgroups_failed = 0;
+
+	unsigned ns = nsjoin_mask(&o->j);
+	if ((ns & NS_BIT(NS_USER)) && !o->preserve) {
 		/* In a user namespace we are uid 0 and gid 0 unless told
 		 * otherwise. setgroups() may fail on either side of setns(),
 		 * an error only when both do. */
-		o.force_uid = o.force_gid = true;
+		o->force_uid = o->force_gid = true;
 		setgroups_failed = setgroups(0, NULL) < 0;
 	}
-	if (nsjoin_enter(&o.j, &e) < 0)
+	if (nsjoin_enter(&o->j, &e) < 0)
 		return fail(EXIT_NSENTER, "%s", e.msg);
-	if ((r = change_dirs(&o)))
+	if ((r = change_dirs(o)))
 		return r;
-	if ((ns & NS_BIT(NS_PID)) && !o.no_fork)
-		continue_as_child();
+	if ((ns & NS_BIT(NS_PID)) && !o->no_fork)
+		continue_as_child(o);
 
-	if (o.force_gid && setgroups(0, NULL) < 0 && setgroups_failed)
+	if (o->force_gid && setgroups(0, NULL) < 0 && setgroups_failed)
 		return fail(EXIT_NSENTER, "setgroups failed: %s", strerror(errno));
-	if (o.force_gid && setgid(o.gid) < 0)
+	if (o->force_gid && setgid(o->gid) < 0)
 		return fail(EXIT_NSENTER, "setgid failed: %s", strerror(errno));
-	if (o.force_uid && setuid(o.uid) < 0)
+	if (o->force_uid && setuid(o->uid) < 0)
 		return fail(EXIT_NSENTER, "setuid failed: %s", strerror(errno));
-	return exec_program(o.argv);
+	return exec_program(o->argv);
 }

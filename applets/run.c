@@ -44,7 +44,8 @@
  *   --sandbox ID|NAME     join a pod (`corral sandbox create`): its net, ipc
  *                         and uts namespaces, its pid namespace when the pod
  *                         shares one, and its cgroup (its limits) when it has
- *                         one; own mount namespace and overlay. Also spelled
+ *                         one; own mount namespace and overlay. A member
+ *                         of the pod, which its rm stops. Also spelled
  *                         --net sandbox:ID
  * Limits (cgroup v2, or v1 where only v1 has the controller):
  *   --memory SIZE         memory (and no swap); over it, the command is
@@ -115,6 +116,8 @@ struct run_opts {
 	const char *ip, *subnet, *bridge;	/* --net nat */
 	const char *sandbox;			/* --sandbox */
 	bool pod_pid;				/* the pod's pid namespace is joined */
+	unsigned long long member_start;	/* ours, once we are a pod member */
+	char pod_id[SANDBOX_ID_LEN + 1];
 	unsigned preserve_fds;
 	uint64_t caps;			/* what CMD keeps */
 	const char *seccomp;		/* a profile path, "unconfined", or NULL */
@@ -594,12 +597,29 @@ static __attribute__((noinline)) int join_sandbox(struct run_opts *o, struct err
 			       "--cpus cannot be added to them", o->sandbox);
 	nsjoin_init(&j);
 	r = nsjoin_open_pid(&j, sp.pid, mask, sp.start, e);
-	if (r == 0)
-		r = nsjoin_enter(&j, e);
+	/* A member before we are in, so that the pod's rm finds us. */
+	if (r == 0) {
+		unsigned long long self = proc_start_time(getpid());
+		r = state_member_add(NULL, sp.id, getpid(), self, e);
+		if (r == 0) {
+			memcpy(o->pod_id, sp.id, sizeof(o->pod_id));
+			o->member_start = self;
+			r = nsjoin_enter(&j, e);
+		}
+	}
 	nsjoin_close(&j);
 	if (r < 0)
 		return err_prefix(e, "--sandbox %s", o->sandbox);
 	return 0;
+}
+
+/* Our member mark goes with us (a mark left by a crash is dropped by the
+ * next member to join, and skipped by rm: its process is gone). */
+static int leave_pod(const struct run_opts *o, int code)
+{
+	if (o->member_start)
+		state_member_del(NULL, o->pod_id, getpid(), o->member_start);
+	return code;
 }
 
 /* --image: the stored tree (pulled first if need be) becomes the lower
@@ -721,16 +741,16 @@ int run_main(int argc, char **argv)
 		return fail(EXIT_CORRAL, "out of memory");
 
 	if (o.net == NET_SANDBOX && join_sandbox(&o, &e) < 0)
-		return fail_err(&e);
+		return leave_pod(&o, fail_err(&e));
 	/* Named after us, so that gc can tell a live run's cgroup. */
 	char cgname[64] = "run";	/* without limits, no cgroup is made */
 	if (o.limits.memory || o.limits.pids || o.limits.cpu_quota)
 		snprintf(cgname, sizeof(cgname), "run-%d-%llu", (int)getpid(), proc_start_time(getpid()));
 	if (cgroup_create(cgname, &o.limits, &o.cg, &e) < 0)
-		return fail_err(&e);
+		return leave_pod(&o, fail_err(&e));
 	int sync[2];
 	if (pipe2(sync, O_CLOEXEC) < 0)
-		return fail(EXIT_CORRAL, "pipe: %s", strerror(errno));
+		return leave_pod(&o, fail(EXIT_CORRAL, "pipe: %s", strerror(errno)));
 	unsigned long flags = CLONE_NEWNS;
 	if (o.net != NET_SANDBOX)
 		flags |= CLONE_NEWUTS | CLONE_NEWIPC;
@@ -744,7 +764,7 @@ int run_main(int argc, char **argv)
 	struct init_args a = { &o, env, &mask, sync[0], sync[1] };
 	pid_t init = proc_clone_vm(flags, sandbox_init_main, &a);
 	if (init < 0)
-		return fail(EXIT_CORRAL, "clone: %s", strerror(errno));
+		return leave_pod(&o, fail(EXIT_CORRAL, "clone: %s", strerror(errno)));
 	close(sync[0]);
 	struct net_attachment att = { 0 };
 	if (cgroup_attach(o.in_pod_cg ? &o.pod_cg : &o.cg, init, &e) < 0 ||
@@ -753,11 +773,11 @@ int run_main(int argc, char **argv)
 		kill(init, SIGKILL);
 		waitpid(init, NULL, 0);
 		cgroup_destroy(&o.cg, &ignored);
-		return fail_err(&e);
+		return leave_pod(&o, fail_err(&e));
 	}
 	/* Go, with the address the sandbox got (0: none). */
 	if (write(sync[1], &att.addr, sizeof(att.addr)) != sizeof(att.addr))
-		return fail(EXIT_CORRAL, "sync: %s", strerror(errno));
+		return leave_pod(&o, fail(EXIT_CORRAL, "sync: %s", strerror(errno)));
 	close(sync[1]);
 	int code = proc_exit_code(proc_supervise(init, 0));
 	if (code == 128 + SIGKILL && cgroup_oom_killed(&o.cg, &e) == 1)
@@ -768,5 +788,5 @@ int run_main(int argc, char **argv)
 	/* The veth goes with the netns; only the lease is ours to return. */
 	if (o.net == NET_NAT && net_detach(&o.netcfg, NULL, &att, false, &e) < 0)
 		msg("%s", e.msg);
-	return code;
+	return leave_pod(&o, code);
 }

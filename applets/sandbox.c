@@ -23,7 +23,8 @@
  *
  * create prints the 16-hex id once the pause is ready. ls shows each
  * sandbox's status: running, or dead with the reason. rm stops the
- * members (TERM, KILL after 2 s), then the pause, tears down network and
+ * members (the corral processes that joined with run --sandbox or
+ * nsenter --sandbox; TERM, KILL after 2 s), then the pause, tears down network and
  * cgroup and removes the state; a missing sandbox is an error unless
  * --force. gc removes everything of ours whose owner is gone. State lives
  * in $CORRAL_ROOT/sandboxes (default /run/corral). Needs root.
@@ -161,52 +162,24 @@ static int pidfd_of(pid_t pid, unsigned long long start)
 	return fd;
 }
 
-/* The name of pid's uts namespace, "uts:[INODE]" (a readlink of the
- * magic link costs less than a stat through it); -1 when it is gone. */
-static int ns_name(pid_t pid, char buf[32])
+/* The members (the marks they left, each checked to be the very process
+ * it names), stopped, also when the pause is gone; then the pause is
+ * sent TERM. Returns its pidfd for stop_finish, or -1 when it is gone. */
+static int stop_sandbox(const char *root, const char *id, pid_t pause, unsigned long long start)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)pid);
-	ssize_t n = readlink(path, buf, 31);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return 0;
-}
-
-/* Members: every other process in the pause's uts namespace (containers
- * join it), stopped; then the pause is sent TERM. Returns the pause's
- * pidfd for stop_finish, or -1 when it is gone. */
-static int stop_sandbox(pid_t pause, unsigned long long start)
-{
-	int pfd = pidfd_of(pause, start);
-	char ps[32], ms[32];
-	if (pfd < 0)
-		return -1;
-	if (ns_name(pause, ps) == 0) {
-		static int fds[MAX_MEMBERS];
-		int n = 0;
-		DIR *d = opendir("/proc");
-		for (struct dirent *de; d && n < MAX_MEMBERS && (de = readdir(d));) {
-			uint64_t v;
-			if (parse_u64(de->d_name, 1, 1u << 30, &v, NULL) < 0 || (pid_t)v == pause)
-				continue;
-			if (ns_name((pid_t)v, ms) < 0 || strcmp(ms, ps))
-				continue;
-			int fd = pidfd_open((pid_t)v);
-			if (fd < 0)
-				continue;
-			if (ns_name((pid_t)v, ms) == 0 && !strcmp(ms, ps))
-				fds[n++] = fd;
-			else
-				close(fd);
-		}
-		if (d)
-			closedir(d);
+	static struct state_member m[MAX_MEMBERS];
+	static int fds[MAX_MEMBERS];
+	int n = 0, k = state_members(root, id, m, MAX_MEMBERS);
+	for (int i = 0; i < k; i++)
+		if ((fds[n] = pidfd_of(m[i].pid, m[i].start)) >= 0)
+			n++;
+	if (n) {
 		stop_begin(fds, n);
 		stop_finish(fds, n);
 	}
-	stop_begin(&pfd, 1);
+	int pfd = pause > 0 ? pidfd_of(pause, start) : -1;
+	if (pfd >= 0)
+		stop_begin(&pfd, 1);
 	return pfd;
 }
 
@@ -241,7 +214,7 @@ static int teardown(const char *root, const struct teardown *t, struct err *e)
 	struct err ig;
 	int r = 0;
 
-	int pfd = t->pause > 0 ? stop_sandbox(t->pause, t->start) : -1;
+	int pfd = stop_sandbox(root, t->id, t->pause, t->start);
 	/* While pause exits: the network, which needs it gone no more than
 	 * the kernel does (the netns lives on until its last user leaves). */
 	if (t->net_pod)

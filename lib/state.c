@@ -467,6 +467,97 @@ int state_mark_read(const char *root, const char *id, const char *file, pid_t *p
 	return 0;
 }
 
+/* Members. */
+
+#define MEMBER_PREFIX "member."
+
+int state_member_parse(const char *name, struct state_member *m)
+{
+	char buf[64];
+	uint64_t p, st;
+	if (strncmp(name, MEMBER_PREFIX, strlen(MEMBER_PREFIX)) ||
+	    snprintf(buf, sizeof(buf), "%s", name + strlen(MEMBER_PREFIX)) >= (int)sizeof(buf))
+		return -EINVAL;
+	char *dot = strchr(buf, '.');
+	if (!dot)
+		return -EINVAL;
+	*dot = 0;
+	if (parse_u64(buf, 1, INT_MAX, &p, NULL) < 0 || parse_u64(dot + 1, 1, UINT64_MAX, &st, NULL) < 0)
+		return -EINVAL;
+	m->pid = (pid_t)p;
+	m->start = st;
+	return 0;
+}
+
+static void member_name(char buf[64], pid_t pid, unsigned long long start)
+{
+	snprintf(buf, 64, MEMBER_PREFIX "%d.%llu", (int)pid, start);
+}
+
+int state_member_add(const char *root, const char *id, pid_t pid, unsigned long long start,
+		     struct err *e)
+{
+	char dir[PATH_MAX], name[64];
+	int r;
+	if ((r = id_path(root, id, NULL, dir, sizeof(dir), e)) < 0)
+		return r;
+	int lk = state_lock(root, e);
+	if (lk < 0)
+		return lk;
+	DIR *d = opendir_at(AT_FDCWD, dir, O_NOFOLLOW);
+	if (!d) {
+		r = errno == ENOENT ? err_set(e, ENOENT, "sandbox %s is gone", id)
+				    : err_sys(e, errno, "%s", dir);
+		goto out;
+	}
+	int dfd = dirfd(d);
+	struct stat st;
+	if (fstatat(dfd, "removing", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		r = err_set(e, ESRCH, "sandbox %s is being removed", id);
+		goto out;
+	}
+	for (struct dirent *de; (de = readdir(d));) {
+		struct state_member m;
+		if (state_member_parse(de->d_name, &m) == 0 && !state_pid_alive(m.pid, m.start))
+			unlinkat(dfd, de->d_name, 0);
+	}
+	member_name(name, pid, start);
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		r = err_sys(e, errno, "%s/%s", dir, name);
+	else
+		close(fd);
+out:
+	if (d)
+		closedir(d);
+	state_unlock(lk);
+	return r;
+}
+
+void state_member_del(const char *root, const char *id, pid_t pid, unsigned long long start)
+{
+	char name[64], path[PATH_MAX];
+	member_name(name, pid, start);
+	if (id_path(root, id, name, path, sizeof(path), NULL) == 0)
+		unlink(path);
+}
+
+int state_members(const char *root, const char *id, struct state_member *out, size_t max)
+{
+	char dir[PATH_MAX];
+	size_t n = 0;
+	if (id_path(root, id, NULL, dir, sizeof(dir), NULL) < 0)
+		return -EINVAL;
+	DIR *d = opendir_at(AT_FDCWD, dir, O_NOFOLLOW);
+	if (!d)
+		return -errno;
+	for (struct dirent *de; n < max && (de = readdir(d));)
+		if (state_member_parse(de->d_name, &out[n]) == 0)
+			n++;
+	closedir(d);
+	return (int)n;
+}
+
 int state_lock(const char *root, struct err *e)
 {
 	char dir[PATH_MAX];

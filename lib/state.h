@@ -79,6 +79,24 @@ int state_mark_write(const char *root, const char *id, const char *file, pid_t p
 int state_mark_read(const char *root, const char *id, const char *file, pid_t *pid,
 		    unsigned long long *start);
 
+/* Members: a corral process that joins the pod (run --sandbox, nsenter
+ * --sandbox) first leaves an empty member.PID.START in the sandbox's dir,
+ * so that rm stops it without a walk of every process on the host. */
+struct state_member {
+	pid_t pid;
+	unsigned long long start;
+};
+/* Under the lock: refuses a sandbox that is gone (-ENOENT) or being
+ * removed (-ESRCH), drops the marks of members that are gone, then adds
+ * pid's. After it, rm either sees the mark or the joiner sees `removing`. */
+int state_member_add(const char *root, const char *id, pid_t pid, unsigned long long start,
+		     struct err *e);
+void state_member_del(const char *root, const char *id, pid_t pid, unsigned long long start);
+/* The marks in the dir (not checked for life), at most max; -errno. */
+int state_members(const char *root, const char *id, struct state_member *out, size_t max);
+/* 0 when name is member.PID.START, filling m; -EINVAL otherwise. */
+int state_member_parse(const char *name, struct state_member *m);
+
 /* Writes data to dir/file: temp + fsync + rename. */
 int state_write_at(const char *dir, const char *file, const char *data, size_t len,
 		   struct err *e);

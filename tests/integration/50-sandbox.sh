@@ -202,17 +202,75 @@ cgroup_limits_apply_and_go_with_rm() {
 
 rm_stops_members_term_then_kill() {
 	id=$($SB create --net none)
-	pid=$(field $id pause_pid)
-	nsenter -t $pid -u -n -i -- sh -c "trap 'echo term > $T_TMP/got; exit 0' TERM; while :; do sleep 0.05; done" &
-	nsenter -t $pid -u -n -i -- sh -c "trap '' TERM; while :; do sleep 0.05; done" &
-	sleep 0.3
+	# members: a container that takes TERM, a container that ignores it,
+	# an nsenter command; a process put in by util-linux nsenter is not one
+	$CORRAL run --sandbox $id --bind $T_TMP -- sh -c "trap 'echo term > $T_TMP/got; exit 0' TERM; while :; do sleep 0.05; done" &
+	$CORRAL run --sandbox $id -- sh -c "trap '' TERM; while :; do sleep 0.05; done" &
+	$CORRAL nsenter --sandbox $id -- sh -c "trap '' TERM; while :; do sleep 0.05; done" &
+	nse=$!
+	nsenter -t $(field $id pause_pid) -u -n -i -- sleep 30 &
+	outsider=$!
+	i=0
+	until [ "$(ls $R/$id | grep -c '^member\.')" = 3 ]; do
+		i=$((i + 1)); [ $i -lt 100 ] || fail "members: $(ls $R/$id)"; sleep 0.05
+	done
+	sleep 0.2
 	t0=$(date +%s%N)
 	$SB rm $id > /dev/null
 	t1=$(date +%s%N)
 	expect_eq "member got" "$(cat $T_TMP/got)" term
 	ms=$(( (t1 - t0) / 1000000 ))
 	[ $ms -ge 1900 ] && [ $ms -lt 4000 ] || fail "rm took $ms ms (want KILL after 2 s)"
+	gone $nse || fail "the nsenter member outlived rm"
+	kill -0 $outsider 2>/dev/null || fail "rm stopped a process that is not a member"
+	kill $outsider
 	wait
+	same_as "$T_TMP/base"
+}
+
+member_marks_come_and_go() {
+	id=$($SB create --net none --name marks)
+	# a member that ends takes its mark along; one that was SIGKILLed
+	# leaves its mark, which the next member to join drops
+	$CORRAL run --sandbox marks -- true
+	$CORRAL nsenter --sandbox marks -- true
+	expect_eq "marks after two members" "$(ls $R/$id | grep -c '^member\.')" 1
+	$CORRAL run --sandbox marks -- sleep 30 &
+	p=$!
+	i=0
+	until ls $R/$id | grep -q "^member\.$p\."; do
+		i=$((i + 1)); [ $i -lt 100 ] || fail "no mark: $(ls $R/$id)"; sleep 0.05
+	done
+	expect_eq "marks with one live member" "$(ls $R/$id | grep -c '^member\.')" 1
+	kill -9 $p; wait $p 2>/dev/null || :
+	ls $R/$id | grep -q "^member\.$p\." || fail "the SIGKILLed member's mark is gone already"
+	$CORRAL run --sandbox marks -- true
+	ls $R/$id | grep -q "^member\.$p\." && fail "a dead member's mark was kept"
+	# a failed join leaves no mark
+	expect_rc 127 $CORRAL run --sandbox marks -- /no/such/cmd
+	expect_rc 127 $CORRAL nsenter --sandbox marks -- /no/such/cmd
+	expect_eq "marks after failures" "$(ls $R/$id | grep -c '^member\.')" 0
+	# a pod being removed takes no new member
+	echo "$$ $(cut -d' ' -f22 /proc/$$/stat)" > $R/$id/removing
+	out=$($CORRAL run --sandbox marks -- true 2>&1) && fail "joined a pod being removed"
+	case $out in *"being removed"*) ;; *) fail "message: $out" ;; esac
+	rm $R/$id/removing
+	$SB rm marks > /dev/null
+	same_as "$T_TMP/base"
+}
+
+gc_stops_members_of_a_dead_pause() {
+	id=$($SB create --net none)
+	$CORRAL run --sandbox $id -- sleep 30 &
+	p=$!
+	i=0
+	until ls $R/$id | grep -q "^member\.$p\."; do
+		i=$((i + 1)); [ $i -lt 100 ] || fail "no mark: $(ls $R/$id)"; sleep 0.05
+	done
+	kill -9 $(field $id pause_pid)
+	$SB gc | grep -q "^1 sandboxes* removed" || fail "gc"
+	gone $p || fail "a member of the dead pod outlived gc"
+	wait $p 2>/dev/null || :
 	same_as "$T_TMP/base"
 }
 
@@ -355,6 +413,8 @@ T "sandbox: TARGET and unknown modes, bad options: 125, nothing made" unknown_an
 T "sandbox: --pid pod: pause is PID 1 and reaps orphans" pid_pod_pause_is_pid1_and_reaps_orphans
 T "sandbox: cgroup limits apply, members meet them, rm removes them" cgroup_limits_apply_and_go_with_rm
 T "sandbox: rm TERMs members, KILLs them after 2 s" rm_stops_members_term_then_kill
+T "sandbox: member marks come and go with their processes" member_marks_come_and_go
+T "sandbox: gc stops the members of a pod whose pause died" gc_stops_members_of_a_dead_pause
 T "sandbox: rm frees only its own lease, whatever its state says" rm_frees_only_its_own_lease
 T "sandbox: failed creates (address in use, name taken, memory) leave nothing" failures_leave_nothing_behind
 T "sandbox: refs that are no id or name are refused" bad_refs_touch_nothing

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "proc.h"
 #include "state.h"
 #include "t.h"
 
@@ -194,6 +195,43 @@ TEST(files_marks_and_names)
 	CHECK(system(path) == 0);
 }
 
+TEST(member_marks)
+{
+	char root[] = "/tmp/test_state.XXXXXX", path[256];
+	struct state_member m[4];
+	struct err e = { 0 };
+	unsigned long long self = proc_start_time(getpid());
+
+	CHECK(state_member_parse("member.12.345", &m[0]) == 0 && m[0].pid == 12 && m[0].start == 345);
+	static const char *const bad[] = {
+		"member.", "member.12", "member.12.", "member..3", "member.0.3", "member.1.0",
+		"member.-1.3", "member.1.3.4", "member.1.3x", "member.99999999999.3",
+		"Member.1.3", "member.1 .3", "member.1.99999999999999999999999", "pause",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(state_member_parse(bad[i], &m[0]) == -EINVAL);
+
+	CHECK(mkdtemp(root) != NULL);
+	CHECK(state_member_add(root, ID, getpid(), self, &e) == -ENOENT);
+	CHECK(state_member_add(root, "../x", getpid(), self, NULL) == -EINVAL);
+	CHECK(state_mkdir(root, ID, NULL) == 0);
+	/* a mark of a process that is gone is dropped by the next join */
+	CHECK(state_member_add(root, ID, getpid(), self + 1, NULL) == 0);
+	CHECK(state_members(root, ID, m, 4) == 1 && m[0].start == self + 1);
+	CHECK(state_member_add(root, ID, getpid(), self, NULL) == 0);
+	CHECK(state_members(root, ID, m, 4) == 1 && m[0].pid == getpid() && m[0].start == self);
+	state_member_del(root, ID, getpid(), self);
+	CHECK(state_members(root, ID, m, 4) == 0);
+	/* no member joins a sandbox being removed */
+	CHECK(state_mark_write(root, ID, "removing", getpid(), self, NULL) == 0);
+	CHECK(state_member_add(root, ID, getpid(), self, &e) == -ESRCH);
+	CHECK(strstr(e.msg, "being removed") != NULL);
+	CHECK(state_members(root, ID, m, 4) == 0);
+	CHECK(state_remove(root, ID, NULL) == 0);
+	snprintf(path, sizeof(path), "rm -rf %s", root);
+	CHECK(system(path) == 0);
+}
+
 int main(void)
 {
 	RUN(ids_and_names);
@@ -201,5 +239,6 @@ int main(void)
 	RUN(format_parse_round_trip);
 	RUN(parse_is_strict);
 	RUN(files_marks_and_names);
+	RUN(member_marks);
 	DONE();
 }
