@@ -13,12 +13,16 @@
  *   -v             print the version and exit
  *   -h, --help     this text
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -39,6 +43,7 @@
  */
 #if defined(__x86_64__)
 #define SHED 1
+#define SHED_VA_BITS 47
 static inline __attribute__((always_inline))
 long sc(long n, long a, long b, long c, long d)
 {
@@ -51,6 +56,7 @@ long sc(long n, long a, long b, long c, long d)
 }
 #elif defined(__aarch64__)
 #define SHED 1
+#define SHED_VA_BITS 48
 static inline __attribute__((always_inline))
 long sc(long n, long a, long b, long c, long d)
 {
@@ -69,27 +75,47 @@ long sc(long n, long a, long b, long c, long d)
 #endif
 
 #if SHED
-/* [lo, keep0) and [keep1, hi): the image to unmap around the idle page. */
-struct shed { uintptr_t lo, keep0, keep1, hi; };
+/* What idle unmaps and where it reports. */
+struct shed {
+	uintptr_t gap[4][2];	/* [lo, hi) to unmap, when lo < hi */
+	char *arg, *arg_end;	/* the cmdline to rewrite (pause_clone), or NULL */
+	long ready, life;	/* fds; life is -1 when pause was exec'd */
+};
 
 /* Aligned so that idle (under 512 bytes) never straddles two pages; a
  * page alignment would cost the binary up to 4 KiB of padding. */
 __attribute__((section("corral_pause_idle"), aligned(512), noinline, noreturn))
-static void idle(const struct shed *s, long ready_fd)
+static void idle(const struct shed *s)
 {
 	uint64_t all = ~(uint64_t)0;	/* the kernel's sigset: 64 signals */
-	uintptr_t lo = s->lo, keep0 = s->keep0, keep1 = s->keep1, hi = s->hi;
+	long ready = s->ready;
 	char byte = 0;
 
-	/* s points to the stack, which stays; the image goes. */
-	if (keep0 > lo)
-		sc(SYS_munmap, (long)lo, (long)(keep0 - lo), 0, 0);
-	if (hi > keep1)
-		sc(SYS_munmap, (long)keep1, (long)(hi - keep1), 0, 0);
-	if (ready_fd >= 0) {
-		if (sc(SYS_write, ready_fd, (long)&byte, 1, 0) != 1)
+	if (s->life >= 0) {
+		/* Started by pause_clone in its creator's memory: ready now,
+		 * and that memory goes once the creator has exited (EOF). */
+		if (sc(SYS_write, ready, (long)&byte, 1, 0) != 1)
 			sc(SYS_exit_group, EXIT_CORRAL, 0, 0, 0);
-		sc(SYS_close, ready_fd, 0, 0, 0);
+		sc(SYS_close, ready, 0, 0, 0);
+		ready = -1;
+		while (sc(SYS_read, s->life, (long)&byte, 1, 0) > 0)
+			;
+		sc(SYS_close, s->life, 0, 0, 0);
+		/* ps shows "pause" as for the exec'd one (arg_end - arg >= 6) */
+		if (s->arg) {
+			for (char *p = s->arg; p < s->arg_end; p++)
+				*(volatile char *)p = 0;
+			s->arg[0] = 'p', s->arg[1] = 'a', s->arg[2] = 'u', s->arg[3] = 's', s->arg[4] = 'e';
+		}
+	}
+	/* s points to the stack, which stays; the rest goes. */
+	for (int i = 0; i < 4; i++)
+		if (s->gap[i][1] > s->gap[i][0])
+			sc(SYS_munmap, (long)s->gap[i][0], (long)(s->gap[i][1] - s->gap[i][0]), 0, 0);
+	if (ready >= 0) {
+		if (sc(SYS_write, ready, (long)&byte, 1, 0) != 1)
+			sc(SYS_exit_group, EXIT_CORRAL, 0, 0, 0);
+		sc(SYS_close, ready, 0, 0, 0);
 	}
 	for (;;) {
 		long sig = sc(SYS_rt_sigtimedwait, (long)&all, 0, 0, sizeof(all));
@@ -101,18 +127,140 @@ static void idle(const struct shed *s, long ready_fd)
 	}
 }
 
+/* The pages of idle, rounded out. */
+static void idle_pages(uintptr_t *lo, uintptr_t *hi)
+{
+	extern const char __start_corral_pause_idle[], __stop_corral_pause_idle[];
+	uintptr_t pg = (uintptr_t)getauxval(AT_PAGESZ);
+	*lo = (uintptr_t)__start_corral_pause_idle & ~(pg - 1);
+	*hi = ((uintptr_t)__stop_corral_pause_idle + pg - 1) & ~(pg - 1);
+}
+
 static __attribute__((noreturn)) void run(int ready_fd)
 {
 	extern const char __ehdr_start[], _end[];
-	extern const char __start_corral_pause_idle[], __stop_corral_pause_idle[];
-	uintptr_t pg = (uintptr_t)getauxval(AT_PAGESZ);
+	uintptr_t pg = (uintptr_t)getauxval(AT_PAGESZ), keep0, keep1;
+	idle_pages(&keep0, &keep1);
 	struct shed s = {
-		.lo = (uintptr_t)__ehdr_start & ~(pg - 1),
-		.keep0 = (uintptr_t)__start_corral_pause_idle & ~(pg - 1),
-		.keep1 = ((uintptr_t)__stop_corral_pause_idle + pg - 1) & ~(pg - 1),
-		.hi = ((uintptr_t)_end + pg - 1) & ~(pg - 1),
+		.gap = { { (uintptr_t)__ehdr_start & ~(pg - 1), keep0 },
+			 { keep1, ((uintptr_t)_end + pg - 1) & ~(pg - 1) } },
+		.ready = ready_fd, .life = -1,
 	};
-	idle(&s, ready_fd);
+	idle(&s);
+}
+
+/* pause_clone: its arguments and stack. Static: the child reads them
+ * while we go on, and only one pause is started per process. */
+static struct {
+	struct shed shed;
+	int ready, life, netfd;
+	const char *host;
+	size_t hostlen;
+} pc;
+
+/* Tells the creator why, then ends. Raw: the child shares our errno. */
+static __attribute__((noreturn)) void pc_fail(const char *what, long err)
+{
+	char buf[64];
+	size_t n = 0;
+	while (*what && n < 40)
+		buf[n++] = *what++;
+	buf[n++] = ':', buf[n++] = ' ', buf[n++] = 'e', buf[n++] = 'r', buf[n++] = 'r';
+	buf[n++] = 'n', buf[n++] = 'o', buf[n++] = ' ';
+	char d[12];
+	int k = 0;
+	for (unsigned long v = (unsigned long)-err; k == 0 || v; v /= 10)
+		d[k++] = (char)('0' + v % 10);
+	while (k)
+		buf[n++] = d[--k];
+	sc(SYS_write, pc.ready, (long)buf, (long)n, 0);
+	sc(SYS_exit_group, EXIT_CORRAL, 0, 0, 0);
+	__builtin_unreachable();
+}
+
+/* The child: system calls only (no libc, whose errno and heap are ours
+ * while it runs), then idle. */
+static int pc_child(void *unused)
+{
+	struct kact { long handler, flags, restorer; uint64_t mask; } dfl = { 0 };
+	uint64_t all = ~(uint64_t)0;
+	long r, null;
+	(void)unused;
+	if ((r = sc(SYS_setsid, 0, 0, 0, 0)) < 0 || (r = sc(SYS_chdir, (long)"/", 0, 0, 0)) < 0)
+		pc_fail("setsid", r);
+	if (pc.netfd >= 0 && (r = sc(SYS_setns, pc.netfd, CLONE_NEWNET, 0, 0)) < 0)
+		pc_fail("setns net", r);
+	if ((r = sc(SYS_sethostname, (long)pc.host, (long)pc.hostlen, 0, 0)) < 0)
+		pc_fail("sethostname", r);
+	if ((null = sc(SYS_openat, AT_FDCWD, (long)"/dev/null", O_RDWR, 0)) < 0)
+		pc_fail("/dev/null", null);
+	/* 0-2 /dev/null, 3 the ready pipe, 4 the life pipe; nothing else. */
+	for (long fd = 0; fd < 3; fd++)
+		if (null != fd && (r = sc(SYS_dup3, null, fd, 0, 0)) < 0)
+			pc_fail("/dev/null", r);
+	long rd = sc(SYS_fcntl, pc.ready, F_DUPFD, 5, 0), lf = sc(SYS_fcntl, pc.life, F_DUPFD, 5, 0);
+	if (rd < 0 || lf < 0 || (r = sc(SYS_dup3, rd, 3, 0, 0)) < 0 || (r = sc(SYS_dup3, lf, 4, 0, 0)) < 0)
+		pc_fail("pipes", rd < 0 ? rd : lf < 0 ? lf : r);
+	pc.shed.ready = 3;
+	pc.shed.life = 4;
+	if ((r = sc(SYS_close_range, 5, ~0L, 0, 0)) < 0)
+		for (long fd = 5; fd < 1024; fd++)
+			sc(SYS_close, fd, 0, 0, 0);
+	/* as pause_main does: all blocked, taken one by one; defaults back */
+	sc(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, sizeof(all));
+	sc(SYS_rt_sigaction, SIGCHLD, (long)&dfl, 0, sizeof(all));
+	sc(SYS_rt_sigaction, SIGTERM, (long)&dfl, 0, sizeof(all));
+	sc(SYS_rt_sigaction, SIGINT, (long)&dfl, 0, sizeof(all));
+	struct shed s = pc.shed;
+	idle(&s);
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const uintptr_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const char *host)
+{
+	enum { STACK = 16384 };
+	uintptr_t pg = (uintptr_t)getauxval(AT_PAGESZ), keep[3][2];
+	char *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	pc.ready = ready;
+	pc.life = life;
+	pc.netfd = netfd;
+	pc.host = host;
+	pc.hostlen = strlen(host);
+	/* Kept: idle's pages, the child's stack, and the pages of our
+	 * arguments (argv[0] up to the environment's first string), which
+	 * become pause's cmdline. Everything else is unmapped. */
+	idle_pages(&keep[0][0], &keep[0][1]);
+	keep[1][0] = (uintptr_t)stack;
+	keep[1][1] = (uintptr_t)stack + STACK;
+	char *arg = program_invocation_name, *arg_end = environ && environ[0] ? environ[0] : NULL;
+	if (arg && arg_end > arg + 5 && arg_end - arg < 65536) {
+		pc.shed.arg = arg;
+		pc.shed.arg_end = arg_end;
+		keep[2][0] = (uintptr_t)arg & ~(pg - 1);
+		keep[2][1] = ((uintptr_t)arg_end + pg - 1) & ~(pg - 1);
+	} else {
+		keep[2][0] = keep[2][1] = keep[1][1];
+	}
+	qsort(keep, 3, sizeof(keep[0]), cmp_range);
+	/* the top of the address space: 47 bits on x86_64, 48 (or less:
+	 * munmap then fails, and only that gap stays) on arm64 */
+	uintptr_t top = sizeof(void *) == 8 ? (uintptr_t)1 << (SHED_VA_BITS) : 0;
+	top -= pg;
+	pc.shed.gap[0][0] = pg;
+	for (int i = 0; i < 3; i++) {
+		pc.shed.gap[i][1] = keep[i][0];
+		pc.shed.gap[i + 1][0] = keep[i][1];
+	}
+	pc.shed.gap[3][1] = top;
+	return clone(pc_child, stack + STACK, (int)(flags | CLONE_VM | SIGCHLD), NULL);
 }
 #else
 static __attribute__((noreturn)) void run(int ready_fd)
@@ -134,6 +282,15 @@ static __attribute__((noreturn)) void run(int ready_fd)
 			while (waitpid(-1, NULL, WNOHANG) > 0)
 				;
 	}
+}
+#endif
+
+#if !SHED
+pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const char *host)
+{
+	(void)flags, (void)ready, (void)life, (void)netfd, (void)host;
+	errno = ENOSYS;
+	return -1;
 }
 #endif
 

@@ -360,6 +360,8 @@ static __attribute__((noreturn)) void pause_child(int ready, int netfd, const st
 	/* The readiness pipe as fd 3, the one fd pause keeps. */
 	if (ready == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(ready, 3) < 0)
 		child_fail(ready, "readiness pipe", errno);
+	/* and none of the fds our caller left open without O_CLOEXEC */
+	syscall(SYS_close_range, 4, ~0U, 0);
 	/* Last, so that a memory limit too small for pause meets pause's own
 	 * pages: the kernel's objects of the steps above are charged here. */
 	if (cg && cgroup_attach(cg, 0, &e) < 0) {
@@ -403,6 +405,10 @@ static int lo_up(int netfd, struct err *e)
 	return r;
 }
 
+static pid_t pause_clone_life(unsigned long flags, const int ready[2], int netfd, const char *host);
+static int pause_record(const char *root, struct sandbox_state *s, pid_t pid, const int p[2],
+			struct teardown *td, int *ready, struct err *e);
+
 /* Starts pause and records it, so that a crash leaves gc a pid to stop;
  * *ready is the pipe its ready byte comes through (pause_ready reads it).
  * A creator that dies before pause is ready takes the pipe's read end
@@ -419,13 +425,42 @@ static int pause_spawn(const char *root, struct sandbox_state *s, int netfd,
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return err_sys(e, errno, "pipe");
 	const char *host = s->name[0] && valid_hostname(s->name) ? s->name : s->id;
+	if (!cg || !cg->ndirs) {
+		pid_t pid = pause_clone_life(flags, p, netfd, host);
+		if (pid > 0 || errno != ENOSYS)
+			return pause_record(root, s, pid, p, td, ready, e);
+	}
 	char exe[PATH_MAX];
 	ssize_t k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[k > 0 && exe[0] == '/' ? k : 0] = 0;
 	/* The child only makes system calls until it execs: it borrows our
 	 * memory, and we wait until it has exec'd (CLONE_VFORK). */
 	struct pause_args a = { p[1], netfd, cg && cg->ndirs ? cg : NULL, host, exe };
-	pid_t pid = proc_clone_vm(flags | CLONE_VFORK, pause_child_main, &a);
+	return pause_record(root, s, proc_clone_vm(flags | CLONE_VFORK, pause_child_main, &a), p,
+			    td, ready, e);
+}
+
+/* pause_clone with the other end of its life pipe kept (never closed:
+ * our exit is what it waits for). */
+static pid_t pause_clone_life(unsigned long flags, const int ready[2], int netfd, const char *host)
+{
+	int life[2];
+	if (pipe2(life, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = pause_clone(flags, ready[1], life[0], netfd, host);
+	int saved = errno;
+	close(life[0]);
+	if (pid < 0)
+		close(life[1]);
+	errno = saved;
+	return pid;
+}
+
+/* After the clone (pid, or -1 with errno): the parent's end of the ready
+ * pipe p, and the `pause` mark. */
+static int pause_record(const char *root, struct sandbox_state *s, pid_t pid, const int p[2],
+			struct teardown *td, int *ready, struct err *e)
+{
 	if (pid < 0) {
 		int r = err_sys(e, errno, "sandbox %s: clone", s->id);
 		close(p[0]);

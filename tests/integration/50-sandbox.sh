@@ -274,6 +274,37 @@ gc_stops_members_of_a_dead_pause() {
 	same_as "$T_TMP/base"
 }
 
+# pause is cloned in create's memory, not exec'd: once create has exited
+# it keeps only its own pages, fds and signal mask; with limits it is
+# exec'd, and must look the same.
+pause_keeps_nothing_of_create() {
+	for lim in "" "--pids 64"; do
+		id=$($SB create --name shed $lim)
+		p=$(field $id pause_pid)
+		# the maps go once pause sees create gone: wait for that
+		i=0
+		until [ "$(grep -c "$CORRAL" /proc/$p/maps)" = 1 ] && ! grep -q heap /proc/$p/maps &&
+		      [ "$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$p/status)" -le 16 ]; do
+			i=$((i + 1)); [ $i -lt 100 ] || fail "pause ($lim) kept: $(grep VmRSS /proc/$p/status) $(cat /proc/$p/maps)"; sleep 0.02
+		done
+		expect_eq "fds ($lim)" "$(ls /proc/$p/fd | tr '\n' ' ')" "0 1 2 "
+		expect_eq "fd 0 ($lim)" "$(readlink /proc/$p/fd/0)" /dev/null
+		# (SigBlk reads 0 while rt_sigtimedwait waits: it unblocks what it takes)
+		expect_eq "ignored ($lim)" "$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$p/status)" 0000000000000000
+		expect_eq "caught ($lim)" "$(sed -n 's/^SigCgt:[[:space:]]*//p' /proc/$p/status)" 0000000000000000
+		expect_eq "ps ($lim)" "$(ps -o args= -p $p | awk '{ print $1 }')" pause
+		expect_eq "comm ($lim)" "$(cat /proc/$p/comm)" corral
+		expect_eq "cwd ($lim)" "$(readlink /proc/$p/cwd)" /
+		expect_eq "hostname ($lim)" "$(nsenter -t $p -u hostname)" shed
+		kill -HUP $p; kill -USR1 $p; kill -CHLD $p
+		sleep 0.1
+		gone $p && fail "pause ($lim) ended on a stray signal"
+		$SB rm shed > /dev/null
+		gone $p || fail "pause ($lim) outlived rm"
+	done
+	same_as "$T_TMP/base"
+}
+
 failures_leave_nothing_behind() {
 	a=$($SB create --ip 10.89.3.3 --name taken)
 	snapshot > "$T_TMP/one"
@@ -415,6 +446,7 @@ T "sandbox: cgroup limits apply, members meet them, rm removes them" cgroup_limi
 T "sandbox: rm TERMs members, KILLs them after 2 s" rm_stops_members_term_then_kill
 T "sandbox: member marks come and go with their processes" member_marks_come_and_go
 T "sandbox: gc stops the members of a pod whose pause died" gc_stops_members_of_a_dead_pause
+T "sandbox: pause keeps nothing of create: pages, fds, signals" pause_keeps_nothing_of_create
 T "sandbox: rm frees only its own lease, whatever its state says" rm_frees_only_its_own_lease
 T "sandbox: failed creates (address in use, name taken, memory) leave nothing" failures_leave_nothing_behind
 T "sandbox: refs that are no id or name are refused" bad_refs_touch_nothing
