@@ -36,13 +36,6 @@ int fail_err(const struct err *e);
 /* Prints the running applet's help text; returns code. A bad-usage hint
  * goes to stderr with exit 125, --help to stdout with 0. */
 int usage(int code);
-/* Starts pause (applets/pause.c) without an exec: a child that shares
- * our memory (flags: the CLONE_NEW* to add), readies through fd ready,
- * and sheds every page but its own few once fd life, whose other end we
- * keep, reads EOF: when we have exited. -1 with errno ENOSYS where pause
- * cannot shed (then exec it). */
-#include <sys/types.h>
-pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const char *host);
 /* Scans argv for --help / -h before the first "--" or first non-option. */
 int wants_help(int argc, char **argv);
 

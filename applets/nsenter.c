@@ -403,7 +403,8 @@ static int exec_program(char **argv)
 		char arg0[NAME_MAX + 2];
 		snprintf(arg0, sizeof(arg0), "-%s", base);
 		what = shell;
-		execl(shell, arg0, (char *)NULL);
+		char *sh_argv[] = { arg0, NULL };
+		execv(shell, sh_argv);
 	}
 	int saved = errno;
 	msg("failed to execute %s: %s", what, strerror(saved));

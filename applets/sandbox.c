@@ -54,6 +54,7 @@
 #include "netconf.h"
 #include "netns.h"
 #include "nl.h"
+#include "pause_idle.h"
 #include "proc.h"
 #include "rtnl.h"
 #include "state.h"

@@ -1,14 +1,23 @@
 /* lib/libc.c: smaller stand-ins for parts of musl corral uses in a simple
  * way. strtol and friends: musl's go through its scanf number scanner.
  * open: musl's follows every O_CLOEXEC open with an fcntl(F_SETFD), for
- * kernels before 2.6.23; corral opens every fd O_CLOEXEC. */
+ * kernels before 2.6.23; corral opens every fd O_CLOEXEC. setuid, setgid
+ * and setgroups: musl's run the call on every thread (__synccall), which
+ * brings its semaphores and rwlocks along (2.5 KiB); corral starts no
+ * thread. strstr: musl's two-way search (1.2 KiB); corral searches short
+ * strings. statfs, fstatfs, fchmodat (no flags) and utimensat: the system
+ * calls, without musl's conversions and fallbacks for old kernels. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <grp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 _Static_assert(sizeof(long) == sizeof(long long), "LP64");
@@ -106,4 +115,52 @@ int open(const char *path, int flags, ...)
 		va_end(ap);
 	}
 	return (int)syscall(SYS_open, path, flags | O_LARGEFILE, mode);
+}
+
+int setuid(uid_t uid)
+{
+	return (int)syscall(SYS_setuid, uid);
+}
+
+int setgid(gid_t gid)
+{
+	return (int)syscall(SYS_setgid, gid);
+}
+
+int setgroups(size_t n, const gid_t *list)
+{
+	return (int)syscall(SYS_setgroups, n, list);
+}
+
+char *strstr(const char *h, const char *n)
+{
+	size_t k = strlen(n);
+	for (; *h; h++)
+		if (!strncmp(h, n, k))
+			return (char *)h;
+	return *n ? NULL : (char *)h;
+}
+
+int statfs(const char *path, struct statfs *buf)
+{
+	return (int)syscall(SYS_statfs, path, buf);
+}
+
+int fstatfs(int fd, struct statfs *buf)
+{
+	return (int)syscall(SYS_fstatfs, fd, buf);
+}
+
+int fchmodat(int fd, const char *path, mode_t mode, int flag)
+{
+	if (flag) {	/* AT_SYMLINK_NOFOLLOW: corral never asks for it */
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return (int)syscall(SYS_fchmodat, fd, path, mode);
+}
+
+int utimensat(int fd, const char *path, const struct timespec times[2], int flag)
+{
+	return (int)syscall(SYS_utimensat, fd, path, times, flag);
 }

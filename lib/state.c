@@ -497,39 +497,34 @@ static void member_name(char buf[64], pid_t pid, unsigned long long start)
 int state_member_add(const char *root, const char *id, pid_t pid, unsigned long long start,
 		     struct err *e)
 {
+	static struct state_member m[64];
 	char dir[PATH_MAX], name[64];
-	int r;
-	if ((r = id_path(root, id, NULL, dir, sizeof(dir), e)) < 0)
-		return r;
-	int lk = state_lock(root, e);
-	if (lk < 0)
-		return lk;
-	DIR *d = opendir_at(AT_FDCWD, dir, O_NOFOLLOW);
-	if (!d) {
-		r = errno == ENOENT ? err_set(e, ENOENT, "sandbox %s is gone", id)
-				    : err_sys(e, errno, "%s", dir);
-		goto out;
-	}
-	int dfd = dirfd(d);
-	struct stat st;
-	if (fstatat(dfd, "removing", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	pid_t rp;
+	unsigned long long rs;
+	int r = id_path(root, id, NULL, dir, sizeof(dir), e), lk;
+	if (r < 0 || (lk = state_lock(root, e)) < 0)
+		return r < 0 ? r : lk;
+	if (state_mark_read(root, id, "removing", &rp, &rs) != -ENOENT) {
 		r = err_set(e, ESRCH, "sandbox %s is being removed", id);
 		goto out;
 	}
-	for (struct dirent *de; (de = readdir(d));) {
-		struct state_member m;
-		if (state_member_parse(de->d_name, &m) == 0 && !state_pid_alive(m.pid, m.start))
-			unlinkat(dfd, de->d_name, 0);
+	int n = state_members(root, id, m, 64);
+	if (n < 0) {
+		r = n == -ENOENT ? err_set(e, ENOENT, "sandbox %s is gone", id) : err_sys(e, -n, "%s", dir);
+		goto out;
 	}
+	for (int i = 0; i < n; i++)
+		if (!state_pid_alive(m[i].pid, m[i].start))
+			state_member_del(root, id, m[i].pid, m[i].start);
 	member_name(name, pid, start);
-	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if ((r = id_path(root, id, name, dir, sizeof(dir), e)) < 0)
+		goto out;
+	int fd = open(dir, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		r = err_sys(e, errno, "%s/%s", dir, name);
+		r = err_sys(e, errno, "%s", dir);
 	else
 		close(fd);
 out:
-	if (d)
-		closedir(d);
 	state_unlock(lk);
 	return r;
 }

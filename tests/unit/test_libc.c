@@ -1,9 +1,11 @@
-/* lib/libc.c: the stand-ins behave as C says. */
+/* lib/libc.c: the stand-ins behave as C (and Linux) says. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -92,10 +94,63 @@ TEST(open_keeps_cloexec_and_mode)
 	CHECK_INT(errno, ENOENT);
 }
 
+TEST(strstr_finds_the_first)
+{
+	const char *h = "manifest.v1+prettyjws";
+	CHECK(strstr(h, "manifest.v1") == h);
+	CHECK(strstr(h, "v1") == h + 9);
+	CHECK(strstr(h, "jws") == h + 18);
+	CHECK(strstr(h, "") == h);
+	CHECK(strstr("", "") != NULL);
+	CHECK(strstr(h, "jwsx") == NULL);
+	CHECK(strstr("", "a") == NULL);
+	CHECK(strstr("aab", "ab") != NULL && !strcmp(strstr("aab", "ab"), "ab"));
+	CHECK(strstr(" memory pids", "pids") != NULL);
+}
+
+/* statfs and fstatfs: the kernel's struct as is */
+TEST(statfs_and_fchmodat_and_utimensat)
+{
+	struct statfs a, b;
+	CHECK(statfs("/proc", &a) == 0);
+	CHECK_INT(a.f_type, 0x9fa0);	/* PROC_SUPER_MAGIC */
+	int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(fd >= 0 && fstatfs(fd, &b) == 0 && b.f_type == a.f_type);
+	close(fd);
+	errno = 0;
+	CHECK_INT(statfs("/no/such", &a), -1);
+	CHECK_INT(errno, ENOENT);
+
+	char dir[] = "/tmp/corral-test-libc-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int f = openat(d, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	CHECK(d >= 0 && f >= 0);
+	close(f);
+	CHECK(fchmodat(d, "f", 0751, 0) == 0);
+	struct stat st;
+	CHECK(fstatat(d, "f", &st, 0) == 0 && (st.st_mode & 07777) == 0751);
+	errno = 0;
+	CHECK_INT(fchmodat(d, "f", 0600, AT_SYMLINK_NOFOLLOW), -1);
+	CHECK_INT(errno, EOPNOTSUPP);
+	struct timespec ts[2] = { { 1000, 5 }, { 2000, 7 } };
+	CHECK(symlinkat("f", d, "l") == 0);
+	CHECK(utimensat(d, "l", ts, AT_SYMLINK_NOFOLLOW) == 0);
+	CHECK(fstatat(d, "l", &st, AT_SYMLINK_NOFOLLOW) == 0);
+	CHECK(st.st_mtim.tv_sec == 2000 && st.st_mtim.tv_nsec == 7);
+	CHECK(fstatat(d, "f", &st, 0) == 0 && st.st_mtim.tv_sec != 2000);
+	unlinkat(d, "l", 0);
+	unlinkat(d, "f", 0);
+	close(d);
+	CHECK(rmdir(dir) == 0);
+}
+
 int main(void)
 {
 	RUN(strtol_family);
 	RUN(qsort_sorts);
 	RUN(open_keeps_cloexec_and_mode);
+	RUN(strstr_finds_the_first);
+	RUN(statfs_and_fchmodat_and_utimensat);
 	DONE();
 }
