@@ -195,7 +195,12 @@ int net_host_setup(const struct net_config *c, const char *root, struct err *e)
 
 	if ((r = nl_open(&nl, NETLINK_ROUTE, e)) < 0)
 		return r;
-	r = rtnl_bridge_add(&nl, c->bridge, e);
+	unsigned mtu = c->mtu ? c->mtu : 1500;
+	/* Made, set and up already, as after the first sandbox: that much is
+	 * asked by ioctl, without the rtnl lock, which a netns being taken
+	 * apart may hold for long; only the address is ensured again. */
+	bool ready = rtnl_link_up_with_mtu(&nl, c->bridge, mtu);
+	r = ready ? -EEXIST : rtnl_bridge_add(&nl, c->bridge, e);
 	if (r == 0) {
 		/* A fixed random MAC (locally administered, unicast): the
 		 * bridge's own would follow its ports as they come and go. */
@@ -211,15 +216,15 @@ int net_host_setup(const struct net_config *c, const char *root, struct err *e)
 	/* An MTU set by hand stops the bridge from recomputing it over all
 	 * its ports on every port added (br_mtu_auto_adjust): its ports all
 	 * get c->mtu anyway. */
-	if (!r)
-		r = rtnl_link_set_mtu(&nl, c->bridge, c->mtu ? c->mtu : 1500, e);
+	if (!r && !ready)
+		r = rtnl_link_set_mtu(&nl, c->bridge, mtu, e);
 	if (!r && c->is_gateway) {
 		prefix_of(c->gateway, c->subnet.prefix, &gw);
 		r = rtnl_addr_add(&nl, c->bridge, &gw, e);
 		if (r == -EEXIST)
 			r = 0;
 	}
-	if (!r)
+	if (!r && !ready)
 		r = rtnl_link_set_up(&nl, c->bridge, true, e);
 	nl_close(&nl);
 	if (r < 0)

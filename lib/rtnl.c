@@ -98,6 +98,18 @@ int rtnl_link_index(struct nl *nl, const char *dev, int *ifindex, struct err *e)
 	return r;
 }
 
+bool rtnl_link_up_with_mtu(struct nl *nl, const char *dev, unsigned mtu)
+{
+	struct ifreq ifr;
+	if (check_dev(dev, NULL) < 0)
+		return false;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, dev, strlen(dev));
+	if (ioctl(nl->fd, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP))
+		return false;
+	return ioctl(nl->fd, SIOCGIFMTU, &ifr) == 0 && (unsigned)ifr.ifr_mtu == mtu;
+}
+
 static int set_flags(struct nl *nl, int ifindex, const char *dev, bool up, struct err *e)
 {
 	char num[16];

@@ -19,6 +19,9 @@ bool rtnl_valid_ifname(const char *name);
 int rtnl_link_index(struct nl *nl, const char *dev, int *ifindex, struct err *e);
 /* Link state by index (lo is 1 in a fresh netns) or by name. */
 int rtnl_link_up(struct nl *nl, int ifindex, struct err *e);
+/* true when dev exists, is up and has this MTU: asked by ioctl (on the
+ * netlink socket, in its netns), without the rtnl lock. */
+bool rtnl_link_up_with_mtu(struct nl *nl, const char *dev, unsigned mtu);
 int rtnl_link_set_up(struct nl *nl, const char *dev, bool up, struct err *e);
 
 int rtnl_bridge_add(struct nl *nl, const char *name, struct err *e);

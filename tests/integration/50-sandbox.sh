@@ -307,6 +307,19 @@ pause_keeps_nothing_of_create() {
 	same_as "$T_TMP/base"
 }
 
+# create checks the bridge without netlink once it is set up; a bridge
+# set down, given another MTU or robbed of its address is set again
+bridge_is_set_again() {
+	for change in "link set corral0 down" "link set corral0 mtu 1400" "addr del 10.89.0.1/16 dev corral0"; do
+		ip $change
+		id=$($SB create)
+		ip -o link show corral0 | grep -q "<[^>]*,UP[,>].* mtu 1500 " || fail "after $change: $(ip -o link show corral0)"
+		ip -o -4 addr show corral0 | grep -q "inet 10.89.0.1/16 " || fail "after $change: no gateway address"
+		$SB rm $id > /dev/null
+	done
+	same_as "$T_TMP/base"
+}
+
 failures_leave_nothing_behind() {
 	a=$($SB create --ip 10.89.3.3 --name taken)
 	snapshot > "$T_TMP/one"
@@ -449,6 +462,7 @@ T "sandbox: rm TERMs members, KILLs them after 2 s" rm_stops_members_term_then_k
 T "sandbox: member marks come and go with their processes" member_marks_come_and_go
 T "sandbox: gc stops the members of a pod whose pause died" gc_stops_members_of_a_dead_pause
 T "sandbox: pause keeps nothing of create: pages, fds, signals" pause_keeps_nothing_of_create
+T "sandbox: a bridge set down, to another MTU or without its address is set again" bridge_is_set_again
 T "sandbox: rm frees only its own lease, whatever its state says" rm_frees_only_its_own_lease
 T "sandbox: failed creates (address in use, name taken, memory) leave nothing" failures_leave_nothing_behind
 T "sandbox: refs that are no id or name are refused" bad_refs_touch_nothing
