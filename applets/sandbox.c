@@ -407,8 +407,10 @@ static int lo_up(int netfd, struct err *e)
 }
 
 static pid_t pause_clone_life(unsigned long flags, const int ready[2], int netfd, const char *host);
-static int pause_record(const char *root, struct sandbox_state *s, pid_t pid, const int p[2],
-			struct teardown *td, int *ready, struct err *e);
+static int pause_record(const char *root, struct sandbox_state *s, const struct cgroup *cg,
+			pid_t pid, const int p[2], struct teardown *td, int *ready, struct err *e);
+static int pause_ready(struct sandbox_state *s, const struct cgroup *cg, struct teardown *td,
+		       int ready, struct err *e);
 
 /* Starts pause and records it, so that a crash leaves gc a pid to stop;
  * *ready is the pipe its ready byte comes through (pause_ready reads it).
@@ -429,7 +431,7 @@ static int pause_spawn(const char *root, struct sandbox_state *s, int netfd,
 	if (!cg || !cg->ndirs) {
 		pid_t pid = pause_clone_life(flags, p, netfd, host);
 		if (pid > 0 || errno != ENOSYS)
-			return pause_record(root, s, pid, p, td, ready, e);
+			return pause_record(root, s, cg, pid, p, td, ready, e);
 	}
 	char exe[PATH_MAX];
 	ssize_t k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -437,8 +439,8 @@ static int pause_spawn(const char *root, struct sandbox_state *s, int netfd,
 	/* The child only makes system calls until it execs: it borrows our
 	 * memory, and we wait until it has exec'd (CLONE_VFORK). */
 	struct pause_args a = { p[1], netfd, cg && cg->ndirs ? cg : NULL, host, exe };
-	return pause_record(root, s, proc_clone_vm(flags | CLONE_VFORK, pause_child_main, &a), p,
-			    td, ready, e);
+	return pause_record(root, s, cg, proc_clone_vm(flags | CLONE_VFORK, pause_child_main, &a),
+			    p, td, ready, e);
 }
 
 /* pause_clone with the other end of its life pipe kept (never closed:
@@ -459,8 +461,8 @@ static pid_t pause_clone_life(unsigned long flags, const int ready[2], int netfd
 
 /* After the clone (pid, or -1 with errno): the parent's end of the ready
  * pipe p, and the `pause` mark. */
-static int pause_record(const char *root, struct sandbox_state *s, pid_t pid, const int p[2],
-			struct teardown *td, int *ready, struct err *e)
+static int pause_record(const char *root, struct sandbox_state *s, const struct cgroup *cg,
+			pid_t pid, const int p[2], struct teardown *td, int *ready, struct err *e)
 {
 	if (pid < 0) {
 		int r = err_sys(e, errno, "sandbox %s: clone", s->id);
@@ -472,8 +474,17 @@ static int pause_record(const char *root, struct sandbox_state *s, pid_t pid, co
 	unsigned long long start = proc_start_time(pid);
 	td->pause = pid;
 	td->start = start;
-	int r = start ? state_mark_write(root, s->id, "pause", pid, start, e)
-		      : err_set(e, ESRCH, "sandbox %s: pause (pid %d) is gone", s->id, (int)pid);
+	if (!start) {	/* ended already (a zombie has no start time): say why */
+		int r = pause_ready(s, cg, td, p[0], e);
+		if (r == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			td->pause = 0;
+			r = err_set(e, ESRCH, "sandbox %s: pause (pid %d) is gone", s->id, (int)pid);
+		}
+		return r;
+	}
+	int r = state_mark_write(root, s->id, "pause", pid, start, e);
 	if (r < 0) {
 		close(p[0]);
 		kill(pid, SIGKILL);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "ipam.h"
+#include "proc.h"
 #include "util.h"
 
 /* The state dir of IPAM: one file per leased address under
@@ -212,7 +213,7 @@ static int pid_is(const struct ipam_owner *o)
 		if (now[0] && strcmp(now, o->boot))
 			return 0;	/* recorded in another boot */
 	}
-	int r = ipam_pid_start(o->pid, &start);
+	int r = proc_pid_start(o->pid, &start);
 	if (r < 0 && r != -ESRCH)
 		return 1;	/* cannot tell: keep it */
 	return r == 0 && start == o->start;

@@ -82,13 +82,8 @@ int ipam_parse_owner(const char *s, struct ipam_owner *o, struct err *e);
 int ipam_owner_sandbox(const char *id, pid_t creator, struct ipam_owner *o, struct err *e);
 /* Owner = process pid as it runs now (with this boot's id). */
 int ipam_owner_pid(pid_t pid, struct ipam_owner *o, struct err *e);
-/* Start time of pid (field 22 of /proc/PID/stat); -ESRCH when it is gone
- * or a zombie. */
-int ipam_pid_start(pid_t pid, uint64_t *start);
 /* This boot's id (/proc/sys/kernel/random/boot_id), "" if unknown. */
 void ipam_boot_id(char out[37]);
-/* Parses the text of /proc/PID/stat; pure. */
-int ipam_parse_stat(const char *text, char *state, uint64_t *start);
 
 /* State operations; each holds the network's lock. */
 /* Leases an address to o: want when not 0 (EADDRINUSE when another live

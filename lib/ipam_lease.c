@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ipam.h"
+#include "proc.h"
 #include "rtnl.h"
 #include "util.h"
 
@@ -229,52 +230,6 @@ int ipam_format_lease(const struct ipam_owner *o, char *buf, size_t n)
 	return k;
 }
 
-int ipam_parse_stat(const char *text, char *state, uint64_t *start)
-{
-	/* comm may hold ')' and spaces: fields resume after the last ')' */
-	const char *p = strrchr(text, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return -EINVAL;
-	p += 2;
-	*state = *p;
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EINVAL;
-		p++;
-	}
-	const char *sp = strchr(p, ' ');
-	size_t n = sp ? (size_t)(sp - p) : strcspn(p, "\n");
-	return parse_dec(p, n, UINT64_MAX, start);
-}
-
-int ipam_pid_start(pid_t pid, uint64_t *start)
-{
-	char path[40], buf[1024];
-	char state;
-
-	if (pid <= 0)
-		return -ESRCH;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	ssize_t r;
-	do
-		r = read(fd, buf, sizeof(buf) - 1);
-	while (r < 0 && errno == EINTR);
-	int saved = errno;
-	close(fd);
-	if (r < 0)
-		return saved == ESRCH ? -ESRCH : -saved;
-	buf[r] = 0;
-	if (ipam_parse_stat(buf, &state, start) < 0)
-		return -EINVAL;
-	if (state == 'Z' || state == 'X')
-		return -ESRCH;
-	return 0;
-}
-
 void ipam_boot_id(char out[37])
 {
 	char buf[64];
@@ -294,7 +249,7 @@ void ipam_boot_id(char out[37])
 int ipam_owner_pid(pid_t pid, struct ipam_owner *o, struct err *e)
 {
 	uint64_t start;
-	int r = ipam_pid_start(pid, &start);
+	int r = proc_pid_start(pid, &start);
 	if (r < 0)
 		return err_sys(e, -r, "owner pid %d", (int)pid);
 	memset(o, 0, sizeof(*o));

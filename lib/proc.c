@@ -126,11 +126,65 @@ void proc_kill_descendants(void)
 	}
 }
 
+int proc_parse_stat(const char *text, char *state, uint64_t *start)
+{
+	/* comm may hold ')' and spaces: fields resume after the last ')' */
+	const char *p = strrchr(text, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	p += 2;
+	*state = *p;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EINVAL;
+		p++;
+	}
+	const char *sp = strchr(p, ' ');
+	size_t n = sp ? (size_t)(sp - p) : strcspn(p, "\n");
+	char num[24];
+	uint64_t v;
+	if (n == 0 || n >= sizeof(num) || (n > 1 && p[0] == '0'))
+		return -EINVAL;
+	memcpy(num, p, n);
+	num[n] = 0;
+	if (parse_u64(num, 0, UINT64_MAX, &v, NULL) < 0)
+		return -EINVAL;
+	*start = v;
+	return 0;
+}
+
+int proc_pid_start(pid_t pid, uint64_t *start)
+{
+	char path[40], buf[1024];
+	char state;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	ssize_t r;
+	do
+		r = read(fd, buf, sizeof(buf) - 1);
+	while (r < 0 && errno == EINTR);
+	int saved = errno;
+	close(fd);
+	if (r < 0)
+		return saved == ESRCH ? -ESRCH : -saved;
+	buf[r] = 0;
+	if (proc_parse_stat(buf, &state, start) < 0)
+		return -EINVAL;
+	if (state == 'Z' || state == 'X')
+		return -ESRCH;
+	return 0;
+}
+
 unsigned long long proc_start_time(pid_t pid)
 {
-	char s[16];
-	snprintf(s, sizeof(s), "%d", (int)pid);
-	return stat_field(s, 22);
+	uint64_t start;
+	return proc_pid_start(pid, &start) == 0 ? start : 0;
 }
 
 void proc_exec_path(const char *file, char *const argv[], char *const envp[])

@@ -4,6 +4,7 @@
 #define CORRAL_PROC_H
 
 #include <signal.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "err.h"
 
@@ -35,8 +36,13 @@ int proc_supervise(pid_t child, int reap_all);
 /* For a subreaper: SIGKILLs every descendant, reaping as they go (orphans
  * of killed parents come to us), until none is left. */
 void proc_kill_descendants(void);
-/* Start time of pid in clock ticks since boot (field 22 of stat), 0 if
- * gone: with the pid, it names a process without the reuse race. */
+/* Start time of pid in clock ticks since boot (field 22 of
+ * /proc/PID/stat); -ESRCH when it is gone or a zombie. */
+int proc_pid_start(pid_t pid, uint64_t *start);
+/* The same, 0 when it is gone or a zombie. */
 unsigned long long proc_start_time(pid_t pid);
+/* Parses the text of /proc/PID/stat (comm may hold ')' and spaces): the
+ * state letter and field 22; pure. */
+int proc_parse_stat(const char *text, char *state, uint64_t *start);
 
 #endif

@@ -87,7 +87,7 @@ int state_pid_alive(pid_t pid, unsigned long long start)
 {
 	uint64_t now;
 	/* a zombie is gone too: it holds no namespace and runs nothing */
-	return pid > 0 && start && ipam_pid_start(pid, &now) == 0 && now == start;
+	return pid > 0 && start && proc_pid_start(pid, &now) == 0 && now == start;
 }
 
 /* Format and parse. */

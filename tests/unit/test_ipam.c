@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "t.h"
 #include "ipam.h"
+#include "proc.h"
 
 static uint32_t A(const char *s)
 {
@@ -171,26 +172,26 @@ TEST(stat_field_22)
 	uint64_t start;
 	const char *line = "123 (sh) S 1 123 123 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 "
 			   "5555 1000 100 18446744073709551615\n";
-	CHECK_INT(ipam_parse_stat(line, &st, &start), 0);
+	CHECK_INT(proc_parse_stat(line, &st, &start), 0);
 	CHECK_INT(st, 'S');
 	CHECK_INT(start, 5555);
 	/* a comm with spaces and parentheses */
 	const char *evil = "7 (a) b) c (d) Z 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0\n";
-	CHECK_INT(ipam_parse_stat(evil, &st, &start), 0);
+	CHECK_INT(proc_parse_stat(evil, &st, &start), 0);
 	CHECK_INT(st, 'Z');
 	CHECK_INT(start, 77);
-	CHECK_INT(ipam_parse_stat("1 (x) S 1 2 3\n", &st, &start), -EINVAL);
-	CHECK_INT(ipam_parse_stat("garbage", &st, &start), -EINVAL);
-	CHECK_INT(ipam_parse_stat("1 (x)", &st, &start), -EINVAL);
+	CHECK_INT(proc_parse_stat("1 (x) S 1 2 3\n", &st, &start), -EINVAL);
+	CHECK_INT(proc_parse_stat("garbage", &st, &start), -EINVAL);
+	CHECK_INT(proc_parse_stat("1 (x)", &st, &start), -EINVAL);
 }
 
 TEST(own_start_time)
 {
 	uint64_t a, b;
-	CHECK_INT(ipam_pid_start(getpid(), &a), 0);
-	CHECK_INT(ipam_pid_start(getpid(), &b), 0);
+	CHECK_INT(proc_pid_start(getpid(), &a), 0);
+	CHECK_INT(proc_pid_start(getpid(), &b), 0);
 	CHECK_INT(a, b);
-	CHECK_INT(ipam_pid_start(0, &a), -ESRCH);
+	CHECK_INT(proc_pid_start(0, &a), -ESRCH);
 	char boot[37];
 	ipam_boot_id(boot);
 	CHECK_INT(strlen(boot), 36);

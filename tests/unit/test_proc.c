@@ -43,6 +43,11 @@ TEST(start_time_is_field_22)
 	CHECK(proc_start_time(c) > 0);
 	CHECK_INT(proc_start_time(c), field22(c));
 	kill(c, SIGKILL);
+	siginfo_t si;
+	CHECK(waitid(P_PID, (id_t)c, &si, WEXITED | WNOWAIT) == 0);
+	CHECK_INT(proc_start_time(c), 0);	/* a zombie is no start time */
+	uint64_t st;
+	CHECK_INT(proc_pid_start(c, &st), -ESRCH);
 	waitpid(c, NULL, 0);
 	CHECK_INT(proc_start_time(c), 0);	/* gone */
 }
