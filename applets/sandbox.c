@@ -34,7 +34,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,7 +60,7 @@
 #include "util.h"
 
 #define GRACE_MS 2000
-#define MAX_MEMBERS 1024
+#define MAX_MEMBERS PROC_STOP_MAX
 
 /* What a sandbox has, as far as it is known: enough to take it apart. */
 struct teardown {
@@ -75,94 +74,6 @@ struct teardown {
 	const struct net_config *netcfg;	/* NULL: load it when needed */
 };
 
-static int pidfd_open(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-static int pidfd_signal(int fd, int sig)
-{
-	return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
-}
-
-static long long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* Waits until every pidfd is readable (its process gone) or deadline. */
-static int wait_gone(int *fds, int n, long long deadline)
-{
-	struct pollfd p[MAX_MEMBERS + 1];
-	for (;;) {
-		int left = 0;
-		for (int i = 0; i < n; i++) {
-			if (fds[i] < 0)
-				continue;
-			p[left].fd = fds[i];
-			p[left].events = POLLIN;
-			left++;
-		}
-		if (!left)
-			return 0;
-		long long ms = deadline - now_ms();
-		if (ms <= 0)
-			return left;
-		int r = poll(p, (nfds_t)left, (int)ms);
-		if (r < 0 && errno != EINTR)
-			return left;
-		for (int k = 0; k < left && r > 0; k++) {
-			if (!p[k].revents)
-				continue;
-			for (int i = 0; i < n; i++)
-				if (fds[i] == p[k].fd) {
-					close(fds[i]);
-					fds[i] = -1;
-				}
-		}
-	}
-}
-
-/* TERM, then KILL after the grace period, then wait for them to go. */
-/* TERM to each, then KILL to those left after GRACE_MS; closes the fds.
- * In two halves, so that a caller can work while they exit. */
-static void stop_begin(int *fds, int n)
-{
-	for (int i = 0; i < n; i++)
-		pidfd_signal(fds[i], SIGTERM);
-}
-
-static void stop_finish(int *fds, int n)
-{
-	if (!n)
-		return;
-	if (wait_gone(fds, n, now_ms() + GRACE_MS)) {
-		for (int i = 0; i < n; i++)
-			if (fds[i] >= 0)
-				pidfd_signal(fds[i], SIGKILL);
-		wait_gone(fds, n, now_ms() + GRACE_MS);
-	}
-	for (int i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
-/* A pidfd for the process pid started at start, or -1: opened first, so
- * that the start time read after it names the process the pidfd holds. */
-static int pidfd_of(pid_t pid, unsigned long long start)
-{
-	int fd = pidfd_open(pid);
-	if (fd < 0)
-		return -1;
-	if (!state_pid_alive(pid, start)) {	/* another process, or a zombie */
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* The members (the marks they left, each checked to be the very process
  * it names), stopped, also when the pause is gone; then the pause is
  * sent TERM. Returns its pidfd for stop_finish, or -1 when it is gone. */
@@ -172,15 +83,15 @@ static int stop_sandbox(const char *root, const char *id, pid_t pause, unsigned 
 	static int fds[MAX_MEMBERS];
 	int n = 0, k = state_members(root, id, m, MAX_MEMBERS);
 	for (int i = 0; i < k; i++)
-		if ((fds[n] = pidfd_of(m[i].pid, m[i].start)) >= 0)
+		if ((fds[n] = proc_pidfd(m[i].pid, m[i].start)) >= 0)
 			n++;
 	if (n) {
-		stop_begin(fds, n);
-		stop_finish(fds, n);
+		proc_stop_begin(fds, n);
+		proc_stop_finish(fds, n, GRACE_MS);
 	}
-	int pfd = pause > 0 ? pidfd_of(pause, start) : -1;
+	int pfd = pause > 0 ? proc_pidfd(pause, start) : -1;
 	if (pfd >= 0)
-		stop_begin(&pfd, 1);
+		proc_stop_begin(&pfd, 1);
 	return pfd;
 }
 
@@ -224,7 +135,7 @@ static int teardown(const char *root, const struct teardown *t, struct err *e)
 	if (netns_del(nsname, &ig) < 0 && ig.code != ENOENT)
 		r = err_set(e, ig.code, "%s", ig.msg);
 	if (pfd >= 0)
-		stop_finish(&pfd, 1);
+		proc_stop_finish(&pfd, 1, GRACE_MS);
 	/* a cgroup is removed only once it is empty */
 	sandbox_cgroup_name(t->id, cgname);
 	if (!t->no_cgroup && cgroup_open(cgname, &cg, &ig) == 0 && cgroup_destroy(&cg, r < 0 ? &ig : e) < 0)

@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -223,4 +225,83 @@ void proc_exec_path(const char *file, char *const argv[], char *const envp[])
 		p = z;
 	}
 	errno = eacces ? EACCES : ENOENT;
+}
+
+/* Stopping by pidfd: a pid recycled under us is never signalled. */
+
+int proc_pidfd(pid_t pid, unsigned long long start)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	uint64_t now;
+	if (fd < 0)
+		return -1;
+	/* after the open: the start time read now names the process held */
+	if (!start || proc_pid_start(pid, &now) < 0 || now != start) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int pidfd_signal(int fd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits until every pidfd is readable (its process gone, the fd closed
+ * and set to -1) or the deadline; returns how many are left. */
+static int wait_gone(int *fds, int n, long long deadline)
+{
+	static struct pollfd p[PROC_STOP_MAX];
+	for (;;) {
+		int left = 0;
+		for (int i = 0; i < n && left < PROC_STOP_MAX; i++)
+			if (fds[i] >= 0)
+				p[left++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		if (!left)
+			return 0;
+		long long ms = deadline - now_ms();
+		if (ms <= 0)
+			return left;
+		int r = poll(p, (nfds_t)left, (int)ms);
+		if (r < 0 && errno != EINTR)
+			return left;
+		for (int k = 0; k < left && r > 0; k++) {
+			if (!p[k].revents)
+				continue;
+			for (int i = 0; i < n; i++)
+				if (fds[i] == p[k].fd) {
+					close(fds[i]);
+					fds[i] = -1;
+				}
+		}
+	}
+}
+
+void proc_stop_begin(const int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		pidfd_signal(fds[i], SIGTERM);
+}
+
+void proc_stop_finish(int *fds, int n, int grace_ms)
+{
+	if (!n)
+		return;
+	if (wait_gone(fds, n, now_ms() + grace_ms)) {
+		for (int i = 0; i < n; i++)
+			if (fds[i] >= 0)
+				pidfd_signal(fds[i], SIGKILL);
+		wait_gone(fds, n, now_ms() + grace_ms);
+	}
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 }

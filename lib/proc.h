@@ -45,4 +45,14 @@ unsigned long long proc_start_time(pid_t pid);
  * state letter and field 22; pure. */
 int proc_parse_stat(const char *text, char *state, uint64_t *start);
 
+/* Stopping processes by pidfd, so that a recycled pid is never signalled.
+ * A pidfd for pid when it still runs with this start time, else -1. */
+int proc_pidfd(pid_t pid, unsigned long long start);
+#define PROC_STOP_MAX 1024	/* pidfds proc_stop_finish waits on at once */
+/* TERM to each; then proc_stop_finish waits, KILLs those left after
+ * grace_ms, waits as long again and closes the fds. In two halves, so
+ * that a caller can work while they exit. */
+void proc_stop_begin(const int *fds, int n);
+void proc_stop_finish(int *fds, int n, int grace_ms);
+
 #endif

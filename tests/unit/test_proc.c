@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
@@ -102,10 +103,55 @@ TEST(exec_path_searches_the_given_path_only)
 	rmdir(dir);
 }
 
+static pid_t child(int ignore_term)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		if (ignore_term)
+			signal(SIGTERM, SIG_IGN);
+		for (;;)
+			pause();
+	}
+	usleep(20000);
+	return c;
+}
+
+/* TERM first; KILL only for those left after the grace period; a pidfd
+ * is only had for the process the start time names */
+TEST(stop_by_pidfd)
+{
+	pid_t a = child(0), b = child(1);
+	unsigned long long sa = proc_start_time(a), sb = proc_start_time(b);
+	CHECK_INT(proc_pidfd(a, sa + 1), -1);
+	CHECK_INT(proc_pidfd(a, 0), -1);
+	int fds[2] = { proc_pidfd(a, sa), proc_pidfd(b, sb) };
+	CHECK(fds[0] >= 0 && fds[1] >= 0);
+	CHECK(fcntl(fds[0], F_GETFD) & FD_CLOEXEC);
+	proc_stop_begin(fds, 2);
+	int st;
+	CHECK(waitpid(a, &st, 0) == a && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t reaper = fork();	/* b is ours to reap: reap it while we wait */
+	if (reaper == 0) {
+		proc_stop_finish(fds, 2, 300);
+		_exit(fds[0] == -1 || fds[1] == -1 ? 0 : 1);
+	}
+	CHECK(waitpid(b, &st, 0) == b && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECK(ms >= 250 && ms < 2000);
+	CHECK(waitpid(reaper, &st, 0) == reaper && WIFEXITED(st));
+	close(fds[0]);
+	close(fds[1]);
+	CHECK_INT(proc_pidfd(b, sb), -1);	/* gone */
+}
+
 int main(void)
 {
 	RUN(start_time_is_field_22);
 	RUN(exit_codes_follow_the_shell);
 	RUN(exec_path_searches_the_given_path_only);
+	RUN(stop_by_pidfd);
 	DONE();
 }
