@@ -33,7 +33,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,8 +41,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <linux/netlink.h>
 
 #include "applets.h"
@@ -53,7 +50,7 @@
 #include "netconf.h"
 #include "netns.h"
 #include "nl.h"
-#include "pause_idle.h"
+#include "pause_start.h"
 #include "proc.h"
 #include "rtnl.h"
 #include "state.h"
@@ -243,69 +240,6 @@ static int parse_create(int argc, char **argv, struct create_opts *o)
 	return 0;
 }
 
-/* In the pause child, before exec: any failure is written to fd as text. */
-static __attribute__((noreturn)) void child_fail(int fd, const char *what, int code)
-{
-	char buf[256];
-	int n = snprintf(buf, sizeof(buf), "%s: %s", what, strerror(code));
-	if (write(fd, buf, (size_t)n) < 0)
-		_exit(EXIT_CORRAL);
-	_exit(EXIT_CORRAL);
-}
-
-/* pause_child's exit status when exec failed for the cgroup's memory. */
-#define PAUSE_NOMEM 3
-
-static __attribute__((noreturn)) void pause_child(int ready, int netfd, const struct cgroup *cg,
-						  const char *hostname, const char *exe)
-{
-	struct err e;
-	if (setsid() < 0 || chdir("/") < 0)	/* pin no mount with a cwd */
-		child_fail(ready, "setsid", errno);
-	if (netfd >= 0 && setns(netfd, CLONE_NEWNET) < 0)
-		child_fail(ready, "setns net", errno);
-	if (sethostname(hostname, strlen(hostname)) < 0)
-		child_fail(ready, "sethostname", errno);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
-		child_fail(ready, "/dev/null", errno);
-	/* The readiness pipe as fd 3, the one fd pause keeps. */
-	if (ready == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(ready, 3) < 0)
-		child_fail(ready, "readiness pipe", errno);
-	/* and none of the fds our caller left open without O_CLOEXEC */
-	syscall(SYS_close_range, 4, ~0U, 0);
-	/* Last, so that a memory limit too small for pause meets pause's own
-	 * pages: the kernel's objects of the steps above are charged here. */
-	if (cg && cgroup_attach(cg, 0, &e) < 0) {
-		if (write(3, e.msg, strlen(e.msg)) < 0)
-			_exit(EXIT_CORRAL);
-		_exit(EXIT_CORRAL);
-	}
-	char *argv[] = { "pause", "--ready-fd", "3", NULL };
-	char *envp[] = { NULL };
-	/* By its path, so that ps shows corral (comm of /proc/self/exe is "exe"). */
-	if (exe[0])
-		execve(exe, argv, envp);
-	execve("/proc/self/exe", argv, envp);
-	/* In the cgroup, the kernel's objects of a new process may not fit
-	 * the memory limit: then even the message would not. */
-	if (errno == ENOMEM && cg)
-		_exit(PAUSE_NOMEM);
-	child_fail(3, "exec /proc/self/exe", errno);
-}
-
-struct pause_args {
-	int ready, netfd;
-	const struct cgroup *cg;
-	const char *hostname, *exe;
-};
-
-static int pause_child_main(void *p)
-{
-	const struct pause_args *a = p;
-	pause_child(a->ready, a->netfd, a->cg, a->hostname, a->exe);
-}
-
 static int lo_up(int netfd, struct err *e)
 {
 	struct nl nl;
@@ -317,128 +251,6 @@ static int lo_up(int netfd, struct err *e)
 	return r;
 }
 
-static pid_t pause_clone_life(unsigned long flags, const int ready[2], int netfd, const char *host);
-static int pause_record(const char *root, struct sandbox_state *s, const struct cgroup *cg,
-			pid_t pid, const int p[2], struct teardown *td, int *ready, struct err *e);
-static int pause_ready(struct sandbox_state *s, const struct cgroup *cg, struct teardown *td,
-		       int ready, struct err *e);
-
-/* Starts pause and records it, so that a crash leaves gc a pid to stop;
- * *ready is the pipe its ready byte comes through (pause_ready reads it).
- * A creator that dies before pause is ready takes the pipe's read end
- * along, and pause, failing its write, exits. */
-static int pause_spawn(const char *root, struct sandbox_state *s, int netfd,
-		       const struct cgroup *cg, struct teardown *td, int *ready, struct err *e)
-{
-	int p[2];
-	unsigned long flags = CLONE_NEWUTS;
-	if (s->ipc == NS_MODE_POD)
-		flags |= CLONE_NEWIPC;
-	if (s->pid == NS_MODE_POD)
-		flags |= CLONE_NEWPID;
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return err_sys(e, errno, "pipe");
-	const char *host = s->name[0] && valid_hostname(s->name) ? s->name : s->id;
-	if (!cg || !cg->ndirs) {
-		pid_t pid = pause_clone_life(flags, p, netfd, host);
-		if (pid > 0 || errno != ENOSYS)
-			return pause_record(root, s, cg, pid, p, td, ready, e);
-	}
-	char exe[PATH_MAX];
-	ssize_t k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[k > 0 && exe[0] == '/' ? k : 0] = 0;
-	/* The child only makes system calls until it execs: it borrows our
-	 * memory, and we wait until it has exec'd (CLONE_VFORK). */
-	struct pause_args a = { p[1], netfd, cg && cg->ndirs ? cg : NULL, host, exe };
-	return pause_record(root, s, cg, proc_clone_vm(flags | CLONE_VFORK, pause_child_main, &a),
-			    p, td, ready, e);
-}
-
-/* pause_clone with the other end of its life pipe kept (never closed:
- * our exit is what it waits for). */
-static pid_t pause_clone_life(unsigned long flags, const int ready[2], int netfd, const char *host)
-{
-	int life[2];
-	if (pipe2(life, O_CLOEXEC) < 0)
-		return -1;
-	pid_t pid = pause_clone(flags, ready[1], life[0], netfd, host);
-	int saved = errno;
-	close(life[0]);
-	if (pid < 0)
-		close(life[1]);
-	errno = saved;
-	return pid;
-}
-
-/* After the clone (pid, or -1 with errno): the parent's end of the ready
- * pipe p, and the `pause` mark. */
-static int pause_record(const char *root, struct sandbox_state *s, const struct cgroup *cg,
-			pid_t pid, const int p[2], struct teardown *td, int *ready, struct err *e)
-{
-	if (pid < 0) {
-		int r = err_sys(e, errno, "sandbox %s: clone", s->id);
-		close(p[0]);
-		close(p[1]);
-		return r;
-	}
-	close(p[1]);
-	unsigned long long start = proc_start_time(pid);
-	td->pause = pid;
-	td->start = start;
-	if (!start) {	/* ended already (a zombie has no start time): say why */
-		int r = pause_ready(s, cg, td, p[0], e);
-		if (r == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			td->pause = 0;
-			r = err_set(e, ESRCH, "sandbox %s: pause (pid %d) is gone", s->id, (int)pid);
-		}
-		return r;
-	}
-	int r = state_mark_write(root, s->id, "pause", pid, start, e);
-	if (r < 0) {
-		close(p[0]);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		td->pause = 0;
-		return r;
-	}
-	*ready = p[0];
-	return 0;
-}
-
-/* Waits for the ready byte of the pause pause_spawn started (consumes
- * ready); a pause that fails is killed and reaped, and says why. */
-static int pause_ready(struct sandbox_state *s, const struct cgroup *cg, struct teardown *td,
-		       int ready, struct err *e)
-{
-	pid_t pid = td->pause;
-	char buf[256];
-	ssize_t n;
-	while ((n = read(ready, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
-		;
-	close(ready);
-	if (n == 1 && buf[0] == 0) {
-		s->pause_pid = pid;
-		s->pause_start_time = td->start;
-		return 0;
-	}
-	int st = 0;
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	td->pause = 0;
-	if (n > 0) {
-		buf[n] = 0;
-		return err_set(e, EIO, "sandbox %s: pause: %s", s->id, buf);
-	}
-	struct err ig;
-	if (cg && ((WIFEXITED(st) && WEXITSTATUS(st) == PAUSE_NOMEM) || cgroup_oom_killed(cg, &ig) == 1))
-		return err_set(e, ENOMEM, "sandbox %s: the memory limit (--memory) is too small for pause",
-			       s->id);
-	return err_set(e, EIO, "sandbox %s: pause exited before it was ready (status %d)",
-		       s->id, proc_exit_code(st));
-}
-
 static int do_create(const char *root, const struct create_opts *o, struct sandbox_state *s,
 		     struct err *e)
 {
@@ -446,7 +258,8 @@ static int do_create(const char *root, const struct create_opts *o, struct sandb
 	struct teardown td = { 0 };
 	struct cgroup cg = { 0 };
 	uint32_t want = 0;
-	int netfd = -1, ready = -1, r, lk;
+	int netfd = -1, r, lk;
+	struct pause_proc pp = { .ready = -1 };
 	bool limits = o->limits.memory || o->limits.pids || o->limits.cpu_quota;
 
 	memset(s, 0, sizeof(*s));
@@ -512,7 +325,13 @@ static int do_create(const char *root, const struct create_opts *o, struct sandb
 	}
 	/* pause starts while the network is made: it only needs the netns,
 	 * and the other CPU can run it meanwhile */
-	if ((r = pause_spawn(root, s, netfd, limits ? &cg : NULL, &td, &ready, e)) < 0)
+	unsigned long flags = CLONE_NEWUTS | (s->ipc == NS_MODE_POD ? CLONE_NEWIPC : 0) |
+			      (s->pid == NS_MODE_POD ? CLONE_NEWPID : 0);
+	r = pause_start(root, s->id, flags, netfd, s->name[0] && valid_hostname(s->name) ? s->name : s->id,
+			limits ? &cg : NULL, &pp, e);
+	td.pause = pp.pid;
+	td.start = pp.start;
+	if (r < 0)
 		goto undo;
 	if (o->net == NS_MODE_NONE && (r = lo_up(netfd, e)) < 0)
 		goto undo;
@@ -533,10 +352,12 @@ static int do_create(const char *root, const struct create_opts *o, struct sandb
 		s->gateway = netcfg.gateway;
 		snprintf(s->network, sizeof(s->network), "%s", netcfg.name);
 	}
-	r = pause_ready(s, limits ? &cg : NULL, &td, ready, e);
-	ready = -1;
+	r = pause_wait_ready(s->id, limits ? &cg : NULL, &pp, e);
+	td.pause = pp.pid;
 	if (r < 0)
 		goto undo;
+	s->pause_pid = pp.pid;
+	s->pause_start_time = pp.start;
 	if (netfd >= 0)
 		close(netfd);
 	netfd = -1;
@@ -553,8 +374,8 @@ static int do_create(const char *root, const struct create_opts *o, struct sandb
 undo:
 	if (netfd >= 0)
 		close(netfd);
-	if (ready >= 0)
-		close(ready);
+	if (pp.ready >= 0)
+		close(pp.ready);
 	struct err ig;
 	teardown(root, &td, &ig);
 	return r;
