@@ -424,7 +424,7 @@ static void look(const char *root, const char *id, struct view *v)
 	int r = sandbox_state_read(root, id, &v->s, &e);
 	v->have_state = r == 0;
 	if (state_mark_read(root, id, "removing", &pid, &start) == 0) {
-		if (state_pid_alive(pid, start)) {
+		if (proc_runs(pid, start)) {
 			v->st = ST_REMOVING;
 			snprintf(v->reason, sizeof(v->reason), "being removed by pid %d", (int)pid);
 		} else {
@@ -434,7 +434,7 @@ static void look(const char *root, const char *id, struct view *v)
 		return;
 	}
 	if (r == 0) {
-		if (state_pid_alive(v->s.pause_pid, v->s.pause_start_time)) {
+		if (proc_runs(v->s.pause_pid, v->s.pause_start_time)) {
 			v->st = ST_RUNNING;
 		} else {
 			v->st = ST_DEAD;
@@ -443,7 +443,7 @@ static void look(const char *root, const char *id, struct view *v)
 		return;
 	}
 	if (r == -ENOENT && state_mark_read(root, id, "creating", &pid, &start) == 0) {
-		if (state_pid_alive(pid, start)) {
+		if (proc_runs(pid, start)) {
 			v->st = ST_CREATING;
 			snprintf(v->reason, sizeof(v->reason), "being created by pid %d", (int)pid);
 		} else {

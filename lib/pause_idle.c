@@ -225,8 +225,7 @@ pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const cha
 	qsort(keep, 3, sizeof(keep[0]), cmp_range);
 	/* the top of the address space: 47 bits on x86_64, 48 (or less:
 	 * munmap then fails, and only that gap stays) on arm64 */
-	uintptr_t top = sizeof(void *) == 8 ? (uintptr_t)1 << (SHED_VA_BITS) : 0;
-	top -= pg;
+	uintptr_t top = ((uintptr_t)1 << SHED_VA_BITS) - pg;
 	pc.shed.gap[0][0] = pg;
 	for (int i = 0; i < 3; i++) {
 		pc.shed.gap[i][1] = keep[i][0];

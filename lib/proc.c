@@ -229,14 +229,20 @@ void proc_exec_path(const char *file, char *const argv[], char *const envp[])
 
 /* Stopping by pidfd: a pid recycled under us is never signalled. */
 
+int proc_runs(pid_t pid, unsigned long long start)
+{
+	uint64_t now;
+	/* a zombie is gone too: it holds no namespace and runs nothing */
+	return pid > 0 && start && proc_pid_start(pid, &now) == 0 && now == start;
+}
+
 int proc_pidfd(pid_t pid, unsigned long long start)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	uint64_t now;
 	if (fd < 0)
 		return -1;
 	/* after the open: the start time read now names the process held */
-	if (!start || proc_pid_start(pid, &now) < 0 || now != start) {
+	if (!proc_runs(pid, start)) {
 		close(fd);
 		return -1;
 	}

@@ -39,7 +39,9 @@ void proc_kill_descendants(void);
 /* Start time of pid in clock ticks since boot (field 22 of
  * /proc/PID/stat); -ESRCH when it is gone or a zombie. */
 int proc_pid_start(pid_t pid, uint64_t *start);
-/* The same, 0 when it is gone or a zombie. */
+/* 1 when pid runs (not a zombie) with this start time; 0 for start 0. */
+int proc_runs(pid_t pid, unsigned long long start);
+/* The start time, 0 when it is gone or a zombie. */
 unsigned long long proc_start_time(pid_t pid);
 /* Parses the text of /proc/PID/stat (comm may hold ')' and spaces): the
  * state letter and field 22; pure. */

@@ -83,13 +83,6 @@ int ns_mode_parse(const char *s, enum ns_mode *m)
 	return -EINVAL;
 }
 
-int state_pid_alive(pid_t pid, unsigned long long start)
-{
-	uint64_t now;
-	/* a zombie is gone too: it holds no namespace and runs nothing */
-	return pid > 0 && start && proc_pid_start(pid, &now) == 0 && now == start;
-}
-
 /* Format and parse. */
 
 void sandbox_state_jw(struct jw *wp, const struct sandbox_state *s)
@@ -514,7 +507,7 @@ int state_member_add(const char *root, const char *id, pid_t pid, unsigned long 
 		goto out;
 	}
 	for (int i = 0; i < n; i++)
-		if (!state_pid_alive(m[i].pid, m[i].start))
+		if (!proc_runs(m[i].pid, m[i].start))
 			state_member_del(root, id, m[i].pid, m[i].start);
 	member_name(name, pid, start);
 	if ((r = id_path(root, id, name, dir, sizeof(dir), e)) < 0)

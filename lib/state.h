@@ -69,9 +69,6 @@ int sandbox_state_read(const char *root, const char *id, struct sandbox_state *s
 		       struct err *e);
 int sandbox_state_write(const char *root, const struct sandbox_state *s, struct err *e);
 
-/* 1 when the recorded pid runs with the recorded start time. */
-int state_pid_alive(pid_t pid, unsigned long long start);
-
 /* A process mark: "PID START\n", for `creating`, `removing` and `pause`. */
 int state_mark_write(const char *root, const char *id, const char *file, pid_t pid,
 		     unsigned long long start, struct err *e);

@@ -169,8 +169,8 @@ TEST(files_marks_and_names)
 	fputs("77 99 extra\n", f);
 	fclose(f);
 	CHECK(state_mark_read(root, ID, "junk", &pid, &start) == -EINVAL);
-	CHECK(state_pid_alive(getpid(), 1) == 0);
-	CHECK(state_pid_alive(0, 0) == 0);
+	CHECK(proc_runs(getpid(), 1) == 0);
+	CHECK(proc_runs(0, 0) == 0);
 
 	int lk = state_lock(root, NULL);
 	CHECK(lk >= 0);
