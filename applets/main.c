@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 /* applets.h brings the deflated help texts here, and only here. */
@@ -146,13 +148,45 @@ static int top_help(void)
 	return 0;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#define PREFAULT_STACK (32 << 10)	/* as deep as `sandbox create` goes */
+#define PREFAULT_DATA (48 << 10)	/* .data and .bss up to the big buffers */
+
+/* The pages every applet but pause touches anyway, made in two calls: on
+ * a VM a page fault is a trap to the hypervisor, ~13 us here, where
+ * populating costs ~1.2 us a page. Fewer traps took ~0.25 ms off a
+ * `sandbox create` + `rm`. pause is left out: its stack stays, and its
+ * memory is counted. Best effort (Linux 5.14). */
+extern const char __init_array_start[];	/* the data segment's start */
+
+static void prefault(void)
+{
+	char here;
+	uintptr_t top = ((uintptr_t)&here | 4095) + 1;
+	uintptr_t data = (uintptr_t)__init_array_start & ~(uintptr_t)4095;
+	madvise((void *)(top - PREFAULT_STACK), PREFAULT_STACK, MADV_POPULATE_WRITE);
+	madvise((void *)data, PREFAULT_DATA, MADV_POPULATE_WRITE);
+	errno = 0;
+}
+
+static int run_applet(const struct applet *a, int argc, char **argv)
+{
+	if (strcmp(a->name, "pause"))
+		prefault();
+	applet_self = a;
+	return a->main(argc, argv);
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
 	base = base ? base + 1 : (argc > 0 ? argv[0] : "corral");
 
-	if ((applet_self = applet_find(base)))
-		return applet_self->main(argc, argv);
+	const struct applet *self = applet_find(base);
+	if (self)
+		return run_applet(self, argc, argv);
 	if (argc < 2)
 		return top_help(), 125;
 
@@ -168,7 +202,7 @@ int main(int argc, char **argv)
 			return fail(EXIT_CORRAL, "usage: corral --install DIR");
 		return install(argv[2]);
 	}
-	if (!(applet_self = applet_find(a)))
+	if (!(self = applet_find(a)))
 		return fail(EXIT_NOENT, "unknown applet '%s' (try 'corral --list')", a);
-	return applet_self->main(argc - 1, argv + 1);
+	return run_applet(self, argc - 1, argv + 1);
 }

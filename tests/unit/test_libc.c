@@ -8,6 +8,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "t.h"
 
@@ -145,6 +146,24 @@ TEST(statfs_and_fchmodat_and_utimensat)
 	CHECK(rmdir(dir) == 0);
 }
 
+/* clock_gettime: the system call, agreeing with musl's time(), which
+ * still reads the vDSO; a clock that does not run fails too */
+TEST(clock_gettime_is_the_kernels)
+{
+	struct timespec a, b, bad;
+	CHECK(clock_gettime(CLOCK_REALTIME, &a) == 0);
+	time_t t = time(NULL);
+	CHECK(a.tv_sec >= t - 1 && a.tv_sec <= t + 1);
+	CHECK(a.tv_nsec >= 0 && a.tv_nsec < 1000000000);
+	CHECK(clock_gettime(CLOCK_MONOTONIC, &a) == 0);
+	usleep(2000);
+	CHECK(clock_gettime(CLOCK_MONOTONIC, &b) == 0);
+	long long ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+	CHECK(ns >= 2000000 && ns < 2000000000LL);
+	CHECK_INT(clock_gettime((clockid_t)12345, &bad), -1);
+	CHECK_INT(errno, EINVAL);
+}
+
 int main(void)
 {
 	RUN(strtol_family);
@@ -152,5 +171,6 @@ int main(void)
 	RUN(open_keeps_cloexec_and_mode);
 	RUN(strstr_finds_the_first);
 	RUN(statfs_and_fchmodat_and_utimensat);
+	RUN(clock_gettime_is_the_kernels);
 	DONE();
 }
