@@ -548,20 +548,26 @@ int state_members(const char *root, const char *id, struct state_member *out, si
 
 int state_lock(const char *root, struct err *e)
 {
-	char dir[PATH_MAX];
-	int r = state_dir(root, dir, sizeof(dir), true, e);
+	char path[PATH_MAX];
+	int r = state_dir(root, path, sizeof(path) - 5, false, e);
 	if (r < 0)
 		return r;
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return err_sys(e, errno, "%s", dir);
-	int fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	close(dfd);
+	size_t n = strlen(path);
+	memcpy(path + n, "/lock", 6);
+	/* the dirs are made the first time only */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		path[n] = 0;
+		if ((r = state_dir(root, path, sizeof(path) - 5, true, e)) < 0)
+			return r;
+		path[n] = '/';
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	}
 	if (fd < 0)
-		return err_sys(e, errno, "%s/lock", dir);
+		return err_sys(e, errno, "%s", path);
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			r = err_sys(e, errno, "%s/lock", dir);
+			r = err_sys(e, errno, "%s", path);
 			close(fd);
 			return r;
 		}
@@ -579,8 +585,7 @@ int state_mkdir(const char *root, const char *id, struct err *e)
 {
 	char path[PATH_MAX];
 	int r;
-	if ((r = state_dir(root, path, sizeof(path), true, e)) < 0)
-		return r;
+	/* under state_lock, which made the dirs above */
 	if ((r = id_path(root, id, NULL, path, sizeof(path), e)) < 0)
 		return r;
 	if (mkdir(path, 0700) < 0)

@@ -102,7 +102,8 @@ int state_dir(const char *root, char *buf, size_t n, bool mk, struct err *e);
 /* The lock over <root>/sandboxes; returns the fd to pass to state_unlock. */
 int state_lock(const char *root, struct err *e);
 void state_unlock(int fd);
-/* Makes <root>/sandboxes/<id> (-EEXIST when it is there). */
+/* Makes <root>/sandboxes/<id> (-EEXIST when it is there), under
+ * state_lock, which makes <root>/sandboxes. */
 int state_mkdir(const char *root, const char *id, struct err *e);
 /* Removes the files of <root>/sandboxes/<id> and the dir; gone is fine. */
 int state_remove(const char *root, const char *id, struct err *e);

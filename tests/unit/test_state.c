@@ -155,6 +155,14 @@ TEST(files_marks_and_names)
 
 	CHECK(mkdtemp(root) != NULL);
 	sample(&s);
+	/* the lock makes <root>/sandboxes the first time, then only opens */
+	snprintf(path, sizeof(path), "%s/sandboxes", root);
+	CHECK(access(path, F_OK) < 0);
+	int lk = state_lock(root, NULL);
+	CHECK(lk >= 0 && access(path, F_OK) == 0);
+	state_unlock(lk);
+	CHECK((lk = state_lock(root, NULL)) >= 0);
+	state_unlock(lk);
 	CHECK(state_mkdir(root, ID, NULL) == 0);
 	CHECK(state_mkdir(root, ID, NULL) == -EEXIST);
 	CHECK(state_mkdir(root, "../x", NULL) == -EINVAL);
@@ -172,7 +180,7 @@ TEST(files_marks_and_names)
 	CHECK(proc_runs(getpid(), 1) == 0);
 	CHECK(proc_runs(0, 0) == 0);
 
-	int lk = state_lock(root, NULL);
+	lk = state_lock(root, NULL);
 	CHECK(lk >= 0);
 	CHECK(state_name_claim(root, "web", ID, NULL) == 0);
 	CHECK(state_name_claim(root, "web", "fedcba9876543210", &e) == -EEXIST);
@@ -214,6 +222,9 @@ TEST(member_marks)
 	CHECK(mkdtemp(root) != NULL);
 	CHECK(state_member_add(root, ID, getpid(), self, &e) == -ENOENT);
 	CHECK(state_member_add(root, "../x", getpid(), self, NULL) == -EINVAL);
+	int lk = state_lock(root, NULL);
+	CHECK(lk >= 0);
+	state_unlock(lk);
 	CHECK(state_mkdir(root, ID, NULL) == 0);
 	/* a mark of a process that is gone is dropped by the next join */
 	CHECK(state_member_add(root, ID, getpid(), self + 1, NULL) == 0);
