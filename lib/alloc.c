@@ -10,14 +10,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "util.h"
+
 #define HDR 16			/* keeps blocks 16-aligned */
 #define MIN_SHIFT 5
 #define MAX_SHIFT 15		/* classes 32 B .. 32 KiB, header included */
 #define CHUNK (256 << 10)
-#define CHUNK_PREFAULT (8 << 10)
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
+#define CHUNK_PREFAULT (20 << 10)	/* the blocks of a short process */
 
 struct hdr {
 	size_t size;		/* class: 1 << shift; mapped: whole mapping */
@@ -69,9 +68,8 @@ static struct hdr *alloc(size_t n)
 				return NULL;
 			}
 			end = cur + CHUNK;
-			/* the pages the first blocks take, in one call rather
-			 * than a fault each (main.c's prefault says why) */
-			madvise(cur, CHUNK_PREFAULT, MADV_POPULATE_WRITE);
+			/* the pages the first blocks take (util.h says why) */
+			mem_populate(cur, CHUNK_PREFAULT);
 		}
 		h = (struct hdr *)cur;
 		cur += 1u << s;

@@ -24,12 +24,16 @@ pid_t proc_clone(unsigned long flags)
 }
 
 /* The child's stack: in .bss, so only the pages it touches are ever
- * made. One child at a time uses it (see proc.h). */
-static char child_stack[512 << 10] __attribute__((aligned(64)));
+ * made; the top ones, as deep as run's init goes, at once (util.h's
+ * mem_populate). One child at a time uses it (see proc.h). */
+#define CHILD_STACK_PREFAULT (16 << 10)
+static char child_stack[512 << 10] __attribute__((aligned(4096)));
 
 pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *), void *arg)
 {
-	return clone(fn, child_stack + sizeof(child_stack), (int)(flags | CLONE_VM | SIGCHLD), arg);
+	char *top = child_stack + sizeof(child_stack);
+	mem_populate(top - CHILD_STACK_PREFAULT, CHILD_STACK_PREFAULT);
+	return clone(fn, top, (int)(flags | CLONE_VM | SIGCHLD), arg);
 }
 
 int proc_exit_code(int st)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -293,4 +294,13 @@ int inflate_raw(const void *z, size_t zlen, void *out, size_t len)
 	if (r == Z_MEM_ERROR)
 		return -ENOMEM;
 	return r == Z_STREAM_END && s.total_out == len ? 0 : -EIO;
+}
+
+void mem_populate(const void *p, size_t n)
+{
+	int saved = errno;
+	uintptr_t pg = (uintptr_t)getpagesize();
+	uintptr_t a = (uintptr_t)p & ~(pg - 1), b = ((uintptr_t)p + n + pg - 1) & ~(pg - 1);
+	madvise((void *)a, b - a, 23 /* MADV_POPULATE_WRITE */);
+	errno = saved;
 }

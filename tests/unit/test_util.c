@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
 #include "t.h"
 #include "util.h"
 
@@ -200,6 +202,26 @@ TEST(err_set_returns_negative_code_and_formats)
 	CHECK_INT(err_set(NULL, EPERM, "nobody listens"), -EPERM);
 }
 
+/* mem_populate makes the pages of its range, rounded out to pages, and
+ * no others (mincore tells which are resident), and keeps errno */
+TEST(mem_populate_makes_the_pages_of_the_range)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char in[8];
+	char *p = mmap(NULL, 8 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK(mincore(p, 8 * pg, in) == 0);
+	for (int i = 0; i < 8; i++)
+		CHECK((in[i] & 1) == 0);
+	errno = 1234;
+	mem_populate(p + pg + 100, 2 * pg);	/* pages 1, 2 and 3 */
+	CHECK(errno == 1234);
+	CHECK(mincore(p, 8 * pg, in) == 0);
+	for (int i = 0; i < 8; i++)
+		CHECK((in[i] & 1) == (i >= 1 && i <= 3));
+	munmap(p, 8 * pg);
+}
+
 int main(void)
 {
 	RUN(parse_u64_takes_whole_decimal_numbers_in_range);
@@ -209,5 +231,6 @@ int main(void)
 	RUN(read_file_enforces_max_exactly);
 	RUN(write_str_writes_and_reports);
 	RUN(err_set_returns_negative_code_and_formats);
+	RUN(mem_populate_makes_the_pages_of_the_range);
 	DONE();
 }
