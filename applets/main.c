@@ -159,8 +159,7 @@ extern const char __init_array_start[];	/* the data segment's start */
 static void prefault(void)
 {
 	char here;
-	uintptr_t top = ((uintptr_t)&here | 4095) + 1;
-	mem_populate((void *)(top - PREFAULT_STACK), PREFAULT_STACK);
+	mem_populate((void *)((uintptr_t)&here - PREFAULT_STACK), PREFAULT_STACK);
 	mem_populate(__init_array_start, PREFAULT_DATA);
 }
 

@@ -78,21 +78,35 @@ int proc_supervise(pid_t child, int reap_all)
 	}
 }
 
+/* The text of /proc/PID/stat into buf: its length, or a negative errno
+ * (-ESRCH when there is no such process). */
+static ssize_t stat_read(const char *pid, char *buf, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	ssize_t r;
+	do
+		r = read(fd, buf, size - 1);
+	while (r < 0 && errno == EINTR);
+	int saved = errno;
+	close(fd);
+	if (r < 0)
+		return -saved;
+	buf[r] = 0;
+	return r;
+}
+
 /* Field `field` (3 or more) of /proc/PID/stat, 0 when it cannot be read.
  * The command name (field 2) may hold spaces and ')': count from the last
  * ')', which ends it; p then steps to the space before each field. */
 static unsigned long long stat_field(const char *pid, int field)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char buf[1024];
+	if (stat_read(pid, buf, sizeof(buf)) <= 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	char *p = strrchr(buf, ')');
 	for (int f = 2; f < field && p; f++)
 		p = strchr(p + 1, ' ');
@@ -162,24 +176,15 @@ int proc_parse_stat(const char *text, char *state, uint64_t *start)
 
 int proc_pid_start(pid_t pid, uint64_t *start)
 {
-	char path[40], buf[1024];
+	char num[16], buf[1024];
 	char state;
 
 	if (pid <= 0)
 		return -ESRCH;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	ssize_t r;
-	do
-		r = read(fd, buf, sizeof(buf) - 1);
-	while (r < 0 && errno == EINTR);
-	int saved = errno;
-	close(fd);
+	snprintf(num, sizeof(num), "%d", (int)pid);
+	ssize_t r = stat_read(num, buf, sizeof(buf));
 	if (r < 0)
-		return saved == ESRCH ? -ESRCH : -saved;
-	buf[r] = 0;
+		return (int)r;
 	if (proc_parse_stat(buf, &state, start) < 0)
 		return -EINVAL;
 	if (state == 'Z' || state == 'X')

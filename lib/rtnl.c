@@ -69,6 +69,13 @@ static int index_cb(const struct nlmsghdr *h, void *arg, struct err *e)
 	return 0;
 }
 
+/* An ifreq naming dev (checked by check_dev: it fits, with its NUL). */
+static void ifreq_of(struct ifreq *ifr, const char *dev)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	memcpy(ifr->ifr_name, dev, strlen(dev));
+}
+
 int rtnl_link_index(struct nl *nl, const char *dev, int *ifindex, struct err *e)
 {
 	int r = check_dev(dev, e);
@@ -79,8 +86,7 @@ int rtnl_link_index(struct nl *nl, const char *dev, int *ifindex, struct err *e)
 	 * socket's netns): one system call and a name lookup, where
 	 * RTM_GETLINK has the kernel fill in a whole link message. */
 	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, dev, strlen(dev));
+	ifreq_of(&ifr, dev);
 	if (ioctl(nl->fd, SIOCGIFINDEX, &ifr) == 0 && ifr.ifr_ifindex > 0) {
 		*ifindex = ifr.ifr_ifindex;
 		return 0;
@@ -103,8 +109,7 @@ bool rtnl_link_up_with_mtu(struct nl *nl, const char *dev, unsigned mtu)
 	struct ifreq ifr;
 	if (check_dev(dev, NULL) < 0)
 		return false;
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, dev, strlen(dev));
+	ifreq_of(&ifr, dev);
 	if (ioctl(nl->fd, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP))
 		return false;
 	return ioctl(nl->fd, SIOCGIFMTU, &ifr) == 0 && (unsigned)ifr.ifr_mtu == mtu;
