@@ -83,8 +83,7 @@ own_pid_namespace_when_the_pod_has_none() {
 
 gone_pod_or_dead_pause_is_refused() {
 	mkpod -piun
-	kill -KILL "$PAUSE"
-	sleep 0.1
+	kill_dead "$PAUSE"
 	set +e
 	err=$($CORRAL run --sandbox web -- true 2>&1); rc=$?
 	set -e

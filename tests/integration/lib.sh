@@ -35,6 +35,19 @@ kill_tree() {
 
 skip() { echo "skip - $1: $2"; }
 
+# gone PID: no such process, or a zombie waiting for a reaper that is not ours
+gone() { [ ! -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; }
+
+# kill_dead PID: SIGKILL, then wait (up to 5 s) until it has died: the
+# signal is delivered when the process next runs, not when kill returns.
+kill_dead() {
+	kill -KILL "$1"
+	_i=0
+	until gone "$1"; do
+		_i=$((_i + 1)); [ $_i -lt 250 ] || fail "pid $1 outlived SIGKILL"; sleep 0.02
+	done
+}
+
 fail() { echo "$*" >&2; return 1; }
 
 # expect_eq WHAT GOT WANT
