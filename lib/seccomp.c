@@ -32,6 +32,7 @@
 #include "bpf.h"
 #endif
 #ifndef SECCOMP_NO_PRECOMPILED
+#include "lz.h"
 #include "seccomp-default.bpf.h"
 #endif
 
@@ -679,13 +680,10 @@ static int precompiled(struct sc_filter **out, struct err *e)
 	enum { N = SECCOMP_DEFAULT_BPF_LEN / sizeof(struct sock_filter) };
 	struct sc_filter *f = calloc(1, sizeof(*f));
 	unsigned char *planes = malloc(SECCOMP_DEFAULT_BPF_LEN);
-	/* The program's buffer after inflate's state is freed, so that it
-	 * takes that memory: pages touched once, not twice. */
-	int r = f && planes ? inflate_raw(seccomp_default_bpf_z, sizeof(seccomp_default_bpf_z),
-					  planes, SECCOMP_DEFAULT_BPF_LEN) : -1;
-	if (r >= 0)
+	if (f)
 		f->prog.filter = malloc(SECCOMP_DEFAULT_BPF_LEN);
-	if (r < 0 || !f->prog.filter) {
+	if (!f || !planes || !f->prog.filter ||
+	    lz_unpack(seccomp_default_bpf_lz, sizeof(seccomp_default_bpf_lz), planes, SECCOMP_DEFAULT_BPF_LEN) < 0) {
 		free(planes);
 		seccomp_free(f);
 		return err_sys(e, ENOMEM, "seccomp: unpacking the built-in filter");

@@ -1,7 +1,8 @@
 /* Compiles the built-in seccomp profile for Docker's default capabilities
- * with lib/bpf.c into the file argv[1], its bytes transposed (the Makefile
- * embeds it deflated in build/gen/seccomp-default.bpf.h), so that
- * `corral run` loads it without parsing the profile first.
+ * with lib/bpf.c and prints it as a C header (build/gen/seccomp-default.bpf.h),
+ * its bytes transposed and packed by lib/lz.c, so that `corral run` loads
+ * it without parsing the profile first, and unpacks it with no more work
+ * than a copy (zlib's inflate cost more than the kernel's JIT of it).
  * Also prints the capabilities the result depends on: a run whose
  * capabilities differ from the default only outside that mask can use it. */
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <linux/filter.h>
 
 #include "caps.h"
+#include "lz.h"
 #include "seccomp.h"
 
 static struct sc_filter *compile(const char *text, size_t len, uint64_t caps)
@@ -31,7 +33,7 @@ static int same(const struct sc_filter *a, const struct sc_filter *b)
 	return na == nb && !memcmp(pa, pb, na * sizeof(*pa));
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
 	size_t len;
 	const char *text = seccomp_default_profile(&len);
@@ -51,18 +53,28 @@ int main(int argc, char **argv)
 	printf("#define SECCOMP_DEFAULT_BPF_CAPS UINT64_C(0x%llx)\n", (unsigned long long)caps_default);
 	printf("#define SECCOMP_DEFAULT_BPF_MASK UINT64_C(0x%llx)\n", (unsigned long long)mask);
 	/* Byte k of every instruction, then byte k + 1...: the same fields
-	 * side by side deflate to half the size. */
+	 * side by side pack to a quarter of the size. */
 	const unsigned char *in = (const unsigned char *)p;
-	unsigned char *planes = malloc(n * sizeof(*p));
+	size_t size = n * sizeof(*p);
+	unsigned char *planes = malloc(size), *packed = malloc(LZ_BOUND(size)), *back = malloc(size);
+	size_t plen = 0;
 	for (size_t k = 0; planes && k < sizeof(*p); k++)
 		for (size_t i = 0; i < n; i++)
 			planes[k * n + i] = in[i * sizeof(*p) + k];
-	FILE *out = argc == 2 && planes ? fopen(argv[1], "wb") : NULL;
-	if (!out || fwrite(planes, sizeof(*p), n, out) != n || fclose(out)) {
-		fprintf(stderr, "seccomp-bpf: cannot write %s\n", argc == 2 ? argv[1] : "(no file given)");
+	if (planes && packed && back)
+		plen = lz_pack(planes, size, packed);
+	if (!plen || lz_unpack(packed, plen, back, size) < 0 || memcmp(back, planes, size)) {
+		fprintf(stderr, "seccomp-bpf: packing the program failed\n");
 		return 1;
 	}
+	printf("#define SECCOMP_DEFAULT_BPF_LEN %zu\n", size);
+	printf("static const unsigned char seccomp_default_bpf_lz[%zu] = {", plen);
+	for (size_t i = 0; i < plen; i++)
+		printf("%s0x%02x,", i % 16 ? "" : "\n", packed[i]);
+	printf("\n};\n");
+	free(packed);
+	free(back);
 	free(planes);
 	seccomp_free(f);
-	return fflush(stdout) ? 1 : 0;
+	return fflush(stdout) || ferror(stdout) ? 1 : 0;
 }
