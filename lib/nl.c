@@ -19,10 +19,13 @@
 /* ---- socket ---- */
 
 /* One spare receive buffer and one spare message buffer per thread: a
- * sandbox's network takes a few sockets and a dozen messages, and musl
+ * sandbox's network takes a few sockets and a dozen messages, and malloc
  * hands every freed block of these sizes back to the kernel (munmap, a
- * TLB flush each) only to map it again for the next one. */
-static __thread unsigned char *spare_rbuf[2];	/* a socket here and one in a netns */
+ * TLB flush each) only to map it again for the next one. The first spare
+ * is in .bss, beside the binary: a mapping of its own costs more to touch
+ * first (see alloc.c), and most commands open one socket at a time. */
+static unsigned char rbuf0[NL_RCVBUF];
+static __thread unsigned char *spare_rbuf[2] = { rbuf0 };	/* a socket here and one in a netns */
 static __thread unsigned char *spare_msg;
 static __thread size_t spare_msg_cap;
 
@@ -122,7 +125,8 @@ void nl_close(struct nl *nl)
 			spare_rbuf[i] = nl->rbuf;
 			nl->rbuf = NULL;
 		}
-	free(nl->rbuf);
+	if (nl->rbuf != rbuf0)	/* rbuf0, with no slot free, is left unused */
+		free(nl->rbuf);
 	nl->rbuf = NULL;
 }
 
