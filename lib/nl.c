@@ -24,8 +24,8 @@
  * TLB flush each) only to map it again for the next one. The first spare
  * is in .bss, beside the binary: a mapping of its own costs more to touch
  * first (see alloc.c), and most commands open one socket at a time. */
-static unsigned char rbuf0[NL_RCVBUF];
-static __thread unsigned char *spare_rbuf[2] = { rbuf0 };	/* a socket here and one in a netns */
+static unsigned char rbuf0[NL_RCVBUF], rbuf1[NL_RCVBUF];
+static __thread unsigned char *spare_rbuf[2] = { rbuf0, rbuf1 };	/* a socket here and one in a netns */
 static __thread unsigned char *spare_msg;
 static __thread size_t spare_msg_cap;
 
@@ -125,7 +125,7 @@ void nl_close(struct nl *nl)
 			spare_rbuf[i] = nl->rbuf;
 			nl->rbuf = NULL;
 		}
-	if (nl->rbuf != rbuf0)	/* rbuf0, with no slot free, is left unused */
+	if (nl->rbuf != rbuf0 && nl->rbuf != rbuf1)	/* with no slot free, left unused */
 		free(nl->rbuf);
 	nl->rbuf = NULL;
 }
