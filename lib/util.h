@@ -42,8 +42,9 @@ int inflate_raw(const void *z, size_t zlen, void *out, size_t len);
 
 /* Makes the pages of [p, p + n), rounded out to whole pages, at once: on
  * a VM each page fault is a trap to the hypervisor (~13 us here), where a
- * page made by this call costs ~1.2 us. For memory about to be written
- * anyway. Best effort (MADV_POPULATE_WRITE, Linux 5.14); errno is kept. */
+ * page made by this call costs ~1 us, and ~5 us more when first touched.
+ * For memory about to be written anyway. Best effort
+ * (MADV_POPULATE_WRITE, Linux 5.14); errno is kept. */
 void mem_populate(const void *p, size_t n);
 
 #endif
