@@ -21,9 +21,9 @@
 /* One spare receive buffer and one spare message buffer per thread: a
  * sandbox's network takes a few sockets and a dozen messages, and malloc
  * hands every freed block of these sizes back to the kernel (munmap, a
- * TLB flush each) only to map it again for the next one. The first spare
- * is in .bss, beside the binary: a mapping of its own costs more to touch
- * first (see alloc.c), and most commands open one socket at a time. */
+ * TLB flush each) only to map it again for the next one. Both spares
+ * start as buffers in .bss, beside the binary: a mapping of their own
+ * would cost more to touch first (see alloc.c). */
 static unsigned char rbuf0[NL_RCVBUF], rbuf1[NL_RCVBUF];
 static __thread unsigned char *spare_rbuf[2] = { rbuf0, rbuf1 };	/* a socket here and one in a netns */
 static __thread unsigned char *spare_msg;

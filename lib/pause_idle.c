@@ -196,7 +196,7 @@ static int cmp_range(const void *a, const void *b)
 pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const char *host)
 {
 	/* In .bss, where the page tables exist already: a mapping of its
-	 * own cost ~50 us more to touch first (see alloc.c). idle keeps its
+	 * own costs ~50 us more to touch first (see alloc.c). idle keeps its
 	 * pages and unmaps the rest of .bss. */
 	enum { STACK = 16384 };
 	static char stack[STACK] __attribute__((aligned(4096)));

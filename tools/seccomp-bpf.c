@@ -1,8 +1,7 @@
 /* Compiles the built-in seccomp profile for Docker's default capabilities
  * with lib/bpf.c and prints it as a C header (build/gen/seccomp-default.bpf.h),
  * its bytes transposed and packed by lib/lz.c, so that `corral run` loads
- * it without parsing the profile first, and unpacks it with no more work
- * than a copy (zlib's inflate cost more than the kernel's JIT of it).
+ * it without parsing the profile first, and unpacks it without zlib.
  * Also prints the capabilities the result depends on: a run whose
  * capabilities differ from the default only outside that mask can use it. */
 #include <stdio.h>
