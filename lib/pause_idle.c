@@ -136,6 +136,7 @@ void pause_idle(int ready_fd)
 static struct {
 	struct shed shed;
 	int ready, life, netfd;
+	unsigned long unshare;	/* the CLONE_NEW* it makes itself */
 	const char *host;
 	size_t hostlen;
 } pc;
@@ -162,6 +163,8 @@ static int pc_child(void *unused)
 	(void)unused;
 	if (sc(SYS_setsid, 0, 0, 0, 0) < 0 || sc(SYS_chdir, (long)"/", 0, 0, 0) < 0)
 		pc_fail("setsid");
+	if (pc.unshare && sc(SYS_unshare, (long)pc.unshare, 0, 0, 0) < 0)
+		pc_fail("unshare");
 	if (pc.netfd >= 0 && sc(SYS_setns, pc.netfd, CLONE_NEWNET, 0, 0) < 0)
 		pc_fail("setns net");
 	if (sc(SYS_sethostname, (long)pc.host, (long)pc.hostlen, 0, 0) < 0)
@@ -231,7 +234,8 @@ pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const cha
 		pc.shed.gap[i + 1][0] = keep[i][1];
 	}
 	pc.shed.gap[3][1] = top;
-	return clone(pc_child, stack + STACK, (int)(flags | CLONE_VM | SIGCHLD), NULL);
+	pc.unshare = flags & ~(unsigned long)CLONE_NEWPID;
+	return clone(pc_child, stack + STACK, (int)((flags & CLONE_NEWPID) | CLONE_VM | SIGCHLD), NULL);
 }
 #else
 void pause_idle(int ready_fd)
