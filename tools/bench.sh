@@ -119,7 +119,8 @@ section_start() {
 	crun_bundle
 	set -- "floor=$FLOOR" "floor-bare=$FLOOR -b"
 	if has_applet run; then
-		set -- "corral=$CORRAL run -- /bin/true" "$@"
+		set -- "corral=$CORRAL run -- /bin/true" "$@" \
+			"corral-crunroot=$CORRAL run --root $B/crun/rootfs -- /bin/true"
 	else
 		say "corral: $CORRAL has no 'run' applet yet; left out"
 	fi
@@ -133,10 +134,17 @@ section_start() {
 	say "floor: clone(NEWNS|NEWPID|NEWUTS|NEWIPC|NEWNET), tmpfs upper, overlay of /,"
 	say "  /proc, /dev, pivot_root, exec; floor-bare: the clone and exec only."
 	say "crun-nocgroup: crun with --cgroup-manager=disabled (no cgroup of its own)."
+	say "corral-crunroot: corral on crun's rootfs, so the same static busybox /bin/true"
+	say "  (corral and the floor run the host's, which loads glibc)."
 	say "targets:"
 	target start corral floor 1.3
 	target start corral bwrap 0.6
 	target start corral crun 0.25
+	a=$(ms corral-crunroot start) b=$(ms crun start)
+	if [ -n "$a" ] && [ -n "$b" ]; then
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "  %-28s %.2fx  %s\n",
+			"corral-crunroot / crun:", a / b, "(the same program as crun; not a target)" }'
+	fi
 }
 
 # Section: one sandbox network (named netns, veth on the bridge, address,
@@ -270,7 +278,7 @@ sandbox_inner() {
 	ip link set crb0 address 02:00:00:00:88:01 mtu 1500
 	ip addr add 10.88.0.1/16 dev crb0
 	ip link set crb0 up
-	BENCH_N=${BENCH_SANDBOX_N:-50}
+	BENCH_N=${BENCH_SANDBOX_N:-100}
 	"$DRIVER" -n "$BENCH_N" -r ip+catatonit -o "$B/sandbox.txt" \
 		"corral=$SB create --name bp%n ;; $SB rm bp%n" "ip+catatonit=sh $B/pod-ip.sh" \
 		"netfloor=build/tools/netfloor %n" "exec=$CORRAL pause -v"
