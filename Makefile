@@ -26,8 +26,10 @@ TOOL_SRC   := $(wildcard tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tools/%.c=build/tools/%)
 
 .PHONY: all check unit integration size bench fuzz clean distclean initramfs check-vm
-# Generated headers are kept, not deleted as intermediates.
-.SECONDARY:
+# Generated headers made by a pattern rule are kept, not deleted as
+# intermediates. (Not .SECONDARY for all: a missing object would then not
+# be remade.)
+.PRECIOUS: build/gen/%.json.h
 all: corral
 
 $(DEPS)/.ok: tools/deps.sh
