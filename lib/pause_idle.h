@@ -14,13 +14,13 @@ __attribute__((noreturn)) void pause_idle(int ready_fd);
 
 /* Starts pause without an exec: a child that shares our memory and makes
  * raw system calls only. flags: the CLONE_NEW* to add; all but
- * CLONE_NEWPID the child makes itself (unshare) while we go on, ~0.1 ms
- * off a `sandbox create` + `rm` here. Then setsid, the netns netfd (-1:
- * ours), the hostname, 0-2 on /dev/null and no other fd, all signals
- * blocked, and one byte on fd ready. Once fd life, whose other end only
- * we hold, reads EOF (we have exited), it unmaps every page but its idle
- * page, its own stack and its cmdline, which it rewrites to "pause". -1
- * with errno ENOSYS where it cannot shed. */
+ * CLONE_NEWPID the child makes itself (unshare) while we go on (0.1-0.18
+ * ms off a `sandbox create` + `rm` run back to back here). Then setsid,
+ * the netns netfd (-1: ours), the hostname, 0-2 on /dev/null and no other
+ * fd, all signals blocked, and one byte on fd ready. Once fd life, whose
+ * other end only we hold, reads EOF (we have exited), it unmaps every
+ * page but its idle page, its own stack and its cmdline, which it
+ * rewrites to "pause". -1 with errno ENOSYS where it cannot shed. */
 pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const char *host);
 
 #endif
