@@ -113,6 +113,9 @@ net_none_and_node() {
 	expect_eq "links in none" "$(ip netns exec $ns sh -c '. tests/integration/lib.sh; links' 2>/dev/null || ip -n $ns -o link | sed -n 's/^[0-9]*: \([^:@]*\).*/\1/p' | tr '\n' ' ')" "lo "
 	ip -n $ns link show lo | grep -q "UP" || fail "lo down"
 	expect_eq "address" "$(field $a address)" "null"
+	# --ipc pod, the default: pause makes its own IPC and UTS namespaces
+	[ "$(readlink /proc/$pa/ns/ipc)" != "$(readlink /proc/self/ns/ipc)" ] || fail "pod: ipc shared"
+	[ "$(readlink /proc/$pa/ns/uts)" != "$(readlink /proc/self/ns/uts)" ] || fail "pod: uts shared"
 	b=$($SB create --net node)
 	pb=$(field $b pause_pid)
 	[ "$(readlink /proc/$pb/ns/net)" = "$(readlink /proc/self/ns/net)" ] || fail "node: not the host netns"
