@@ -188,18 +188,21 @@ static int attach(int rootfd, int mfd, const char *path, int want_dir, struct er
 	return 0;
 }
 
+static int mount_sys(int rootfd, struct err *e)
+{
+	int mfd = fs_new("sysfs", NULL, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+			 MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+	if (mfd < 0 || attach(rootfd, mfd, "/sys", 1, e) < 0)
+		return -e->code;
+	return 0;
+}
+
 static int mount_proc_sys(const struct rootfs *r, int rootfd, struct err *e)
 {
 	int mfd = fs_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
 	if (mfd < 0 || attach(rootfd, mfd, "/proc", 1, e) < 0)
 		return -e->code;
-	if (!r->sysfs)
-		return 0;
-	mfd = fs_new("sysfs", NULL, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-		     MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
-	if (mfd < 0 || attach(rootfd, mfd, "/sys", 1, e) < 0)
-		return -e->code;
-	return 0;
+	return r->sysfs && !r->sysfs_later ? mount_sys(rootfd, e) : 0;
 }
 
 /* A tmpfs /dev with the usual nodes, its own devpts and shm. */
@@ -320,12 +323,16 @@ static int mount_user_ops(const struct rootfs *r, int rootfd, struct err *e)
 	return 0;
 }
 
-static int mount_masks(int rootfd, struct err *e)
+/* sys: only the masked paths under /sys (1), all but those (0), or all
+ * (-1). */
+static int mount_masks(int rootfd, int sys, struct err *e)
 {
 	static const char *const maskopts[] = { "mode=500", NULL };
 	int empty = -1;	/* the one empty read-only tmpfs, once attached */
 
 	for (size_t i = 0; i < ARRAY_SIZE(masked); i++) {
+		if (sys >= 0 && (strncmp(masked[i], "/sys/", 5) == 0) != sys)
+			continue;
 		int t = open_in_root(rootfd, masked[i], 0, 0);
 		if (t < 0)
 			continue;	/* not on this kernel */
@@ -357,7 +364,7 @@ static int mount_masks(int rootfd, struct err *e)
 	}
 	if (empty >= 0)
 		close(empty);
-	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(readonly) && sys != 1; i++) {
 		int t = open_in_root(rootfd, readonly[i], 0, 0);
 		if (t < 0)
 			continue;
@@ -491,7 +498,7 @@ int rootfs_enter(const struct rootfs *r, enum root_switch *how, struct err *e)
 	if (!ret)
 		ret = mount_user_ops(r, rootfd, e);
 	if (!ret)
-		ret = mount_masks(rootfd, e);
+		ret = mount_masks(rootfd, r->sysfs_later ? 0 : -1, e);
 	if (!ret && fchdir(rootfd) < 0)
 		ret = err_sys(e, errno, "chdir %s", rt);
 	close(rootfd);
@@ -517,6 +524,20 @@ int rootfs_enter(const struct rootfs *r, enum root_switch *how, struct err *e)
 	if (chdir("/") < 0)
 		return err_sys(e, errno, "chdir /");
 	return 0;
+}
+
+int rootfs_enter_sys(const struct rootfs *r, struct err *e)
+{
+	if (!r->sysfs || !r->sysfs_later)
+		return 0;
+	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_sys(e, errno, "open /");
+	int ret = mount_sys(rootfd, e);
+	if (!ret)
+		ret = mount_masks(rootfd, 1, e);
+	close(rootfd);
+	return ret;
 }
 
 int mount_op_parse(char *spec, enum mount_kind kind, bool ro, struct mount_op *m, struct err *e)

@@ -35,6 +35,7 @@ struct rootfs {
 	size_t nops;
 	bool no_pivot;		/* force the MS_MOVE + chroot path */
 	bool sysfs;		/* mount a read-only /sys */
+	bool sysfs_later;	/* not in rootfs_enter: rootfs_enter_sys does it */
 	const struct rootfs_file *files;	/* bound before the user's mounts */
 	size_t nfiles;
 };
@@ -55,5 +56,10 @@ int rootfs_validate(struct rootfs *r, struct err *e);
 int rootfs_open_sources(struct rootfs *r, struct err *e);
 /* Builds the new root and switches into it; *how says which way. */
 int rootfs_enter(const struct rootfs *r, enum root_switch *how, struct err *e);
+/* With sysfs_later: after rootfs_enter, /sys and its masked paths. A sysfs
+ * shows the network devices of the netns its mounter is in, so a caller
+ * that joins its netns only after the switch mounts /sys then. Callers
+ * make sure no mount of the user's lies under /sys (it would be hidden). */
+int rootfs_enter_sys(const struct rootfs *r, struct err *e);
 
 #endif

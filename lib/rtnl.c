@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -137,6 +139,37 @@ int rtnl_link_up(struct nl *nl, int ifindex, struct err *e)
 	if (ifindex <= 0)
 		return err_set(e, EINVAL, "bad interface index %d", ifindex);
 	return set_flags(nl, ifindex, NULL, true, e);
+}
+
+int rtnl_lo_up_alone(struct err *e)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_NEWLINK,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = 1 },
+		.i = { .ifi_family = AF_UNSPEC, .ifi_index = 1, .ifi_flags = IFF_UP, .ifi_change = IFF_UP },
+	};
+	union {
+		struct nlmsghdr h;
+		char b[256];
+	} rep;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	ssize_t n = -1;
+	int code, fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd >= 0 && sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) == sizeof(req))
+		n = recv(fd, &rep, sizeof(rep), 0);
+	code = errno;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return err_sys(e, code, "link lo");
+	if ((size_t)n < NLMSG_HDRLEN + sizeof(struct nlmsgerr) || rep.h.nlmsg_type != NLMSG_ERROR ||
+	    nl_parse_error(&rep.h, &code, NULL, 0, NULL) < 0)
+		return err_set(e, EPROTO, "link lo: unexpected reply");
+	return code < 0 ? err_sys(e, -code, "link lo") : 0;
 }
 
 int rtnl_link_set_up(struct nl *nl, const char *dev, bool up, struct err *e)

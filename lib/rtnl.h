@@ -19,6 +19,10 @@ bool rtnl_valid_ifname(const char *name);
 int rtnl_link_index(struct nl *nl, const char *dev, int *ifindex, struct err *e);
 /* Link state by index (lo is 1 in a fresh netns) or by name. */
 int rtnl_link_up(struct nl *nl, int ifindex, struct err *e);
+/* lo up in the caller's netns with the request and its reply on the
+ * stack: no malloc and no buffer shared with another process, so that it
+ * can run beside a child that shares our memory (run's init). */
+int rtnl_lo_up_alone(struct err *e);
 /* true when dev exists, is up and has this MTU: asked by ioctl (on the
  * netlink socket, in its netns), without the rtnl lock. */
 bool rtnl_link_up_with_mtu(struct nl *nl, const char *dev, unsigned mtu);

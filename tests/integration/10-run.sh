@@ -118,6 +118,13 @@ net_none_has_lo_up() {
 	expect_eq "lo" "$out" "unknown
 0x9"
 	expect_eq "links" "$($CORRAL run -- ls /sys/class/net)" "lo"
+	# With a mount of the user's the clone makes the netns and the init
+	# brings lo up; without, run makes it beside the init, which joins it
+	# and only then mounts /sys (a sysfs shows its mounter's netns).
+	out=$($CORRAL run --tmpfs /mnt -- sh -c 'cat /sys/class/net/lo/flags; ls /sys/class/net')
+	expect_eq "lo and links with --tmpfs" "$out" "0x9
+lo"
+	expect_eq "the netns of /sys" "$($CORRAL run -- sh -c 'ip -o link | cut -d: -f2 | tr -d " "')" "lo"
 }
 
 net_host_shares_the_netns() {
@@ -269,7 +276,8 @@ bad_input_leaves_nothing() {
 		"--bind :/x -- true" "--bind /tmp:relative -- true" "--bind /tmp:/x:rx -- true" \
 		"--tmpfs relative -- true" "--overlay-size 12q -- true" "--net bogus -- true" \
 		"--hostname bad_name! -- true" "--env =x -- true" "--cwd relative -- true" \
-		"--preserve-fds x -- true" "--no-such-option -- true" "" "--root /etc/passwd -- true"; do
+		"--preserve-fds x -- true" "--no-such-option -- true" "" "--root /etc/passwd -- true" \
+		"--tmpfs /proc/nonexistent -- true"; do
 		set +e
 		# shellcheck disable=SC2086
 		err=$($CORRAL run $args 2>&1 >/dev/null)
