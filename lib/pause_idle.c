@@ -62,6 +62,8 @@ struct shed {
 	uintptr_t gap[4][2];	/* [lo, hi) to unmap, when lo < hi */
 	char *arg, *arg_end;	/* the cmdline to rewrite (pause_clone), or NULL */
 	long ready, life;	/* fds; life is -1 when pause was exec'd */
+	long ncpus;		/* bytes of cpus, or 0: the affinity was left alone */
+	unsigned long cpus[16];	/* the affinity to take back (pause_clone) */
 };
 
 /* Aligned so that idle (under 512 bytes) never straddles two pages; a
@@ -83,6 +85,8 @@ static void idle(const struct shed *s)
 		while (sc(SYS_read, s->life, (long)&byte, 1, 0) > 0)
 			;
 		sc(SYS_close, s->life, 0, 0, 0);
+		if (s->ncpus)
+			sc(SYS_sched_setaffinity, 0, s->ncpus, (long)s->cpus, 0);
 		/* ps shows "pause" as for the exec'd one (arg_end - arg >= 6) */
 		if (s->arg) {
 			for (char *p = s->arg; p < s->arg_end; p++)
@@ -235,7 +239,26 @@ pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const cha
 	}
 	pc.shed.gap[3][1] = top;
 	pc.unshare = flags & ~(unsigned long)CLONE_NEWPID;
-	return clone(pc_child, stack + STACK, (int)((flags & CLONE_NEWPID) | CLONE_VM | SIGCHLD), NULL);
+	/* On another CPU than ours, where it exists: what the child does
+	 * before it is ready then runs beside the network we make, where a
+	 * scheduler that starts a child on its parent's CPU (as a VM's may)
+	 * would have the two take turns. Moved before it first runs; it takes
+	 * our affinity back once we have exited (not before: it might then
+	 * take it back before we moved it). */
+	unsigned long other[16];
+	unsigned cpu = ~0U;
+	long n = sc(SYS_sched_getaffinity, 0, sizeof(other), (long)pc.shed.cpus, 0);
+	memcpy(other, pc.shed.cpus, sizeof(other));
+	if (n > 0 && sc(SYS_getcpu, (long)&cpu, 0, 0, 0) == 0 && cpu / 64 < n / 8) {
+		other[cpu / 64] &= ~(1UL << cpu % 64);
+		for (long i = 0; i < n / 8; i++)
+			if (other[i])
+				pc.shed.ncpus = n;
+	}
+	pid_t pid = clone(pc_child, stack + STACK, (int)((flags & CLONE_NEWPID) | CLONE_VM | SIGCHLD), NULL);
+	if (pid > 0 && pc.shed.ncpus)
+		sc(SYS_sched_setaffinity, pid, n, (long)other, 0);
+	return pid;
 }
 #else
 void pause_idle(int ready_fd)

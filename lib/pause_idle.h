@@ -20,7 +20,9 @@ __attribute__((noreturn)) void pause_idle(int ready_fd);
  * fd, all signals blocked, and one byte on fd ready. Once fd life, whose
  * other end only we hold, reads EOF (we have exited), it unmaps every
  * page but its idle page, its own stack and its cmdline, which it
- * rewrites to "pause". -1 with errno ENOSYS where it cannot shed. */
+ * rewrites to "pause". Where we may run on more than one CPU, the child
+ * starts on another than ours and takes our affinity back once we have
+ * exited. -1 with errno ENOSYS where it cannot shed. */
 pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const char *host);
 
 #endif

@@ -309,6 +309,23 @@ pause_keeps_nothing_of_create() {
 	same_as "$T_TMP/base"
 }
 
+# create starts pause on another CPU than its own, so that the two work
+# side by side; once create has exited, pause has create's affinity again
+pause_gets_the_creators_affinity() {
+	own=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+	for c in "all:$own" "1:1" "0,1:0-1"; do
+		how=${c%%:*} want=${c#*:}
+		if [ $how = all ]; then id=$($SB create --name aff); else id=$(taskset -c $how $SB create --name aff); fi
+		p=$(field $id pause_pid)
+		i=0
+		until [ "$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$p/status)" = "$want" ]; do
+			i=$((i + 1)); [ $i -lt 100 ] || fail "pause (CPUs $how): $(grep Cpus_allowed_list /proc/$p/status), want $want"; sleep 0.02
+		done
+		$SB rm aff > /dev/null
+	done
+	same_as "$T_TMP/base"
+}
+
 # create checks the bridge without netlink once it is set up; a bridge
 # set down, given another MTU or robbed of its address is set again
 bridge_is_set_again() {
@@ -464,6 +481,12 @@ T "sandbox: rm TERMs members, KILLs them after 2 s" rm_stops_members_term_then_k
 T "sandbox: member marks come and go with their processes" member_marks_come_and_go
 T "sandbox: gc stops the members of a pod whose pause died" gc_stops_members_of_a_dead_pause
 T "sandbox: pause keeps nothing of create: pages, fds, signals" pause_keeps_nothing_of_create
+case $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status) in
+0-*|0,1|0,1[,-]*)
+	T "sandbox: pause gets its creator's CPU affinity back" pause_gets_the_creators_affinity ;;
+*)	skip "sandbox: pause gets its creator's CPU affinity back" \
+		"needs CPUs 0 and 1, has $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)" ;;
+esac
 T "sandbox: a bridge set down, to another MTU or without its address is set again" bridge_is_set_again
 T "sandbox: rm frees only its own lease, whatever its state says" rm_frees_only_its_own_lease
 T "sandbox: failed creates (address in use, name taken, memory) leave nothing" failures_leave_nothing_behind
