@@ -242,9 +242,9 @@ pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const cha
 	/* On another CPU than ours, where it exists: what the child does
 	 * before it is ready then runs beside the network we make, where a
 	 * scheduler that starts a child on its parent's CPU (as a VM's may)
-	 * would have the two take turns. Moved before it first runs; it takes
-	 * our affinity back once we have exited (not before: it might then
-	 * take it back before we moved it). */
+	 * would have the two take turns. Moved right after the clone; it
+	 * takes our affinity back once we have exited (not before: it might
+	 * then take it back before we moved it). */
 	unsigned long other[16];
 	unsigned cpu = ~0U;
 	long n = sc(SYS_sched_getaffinity, 0, sizeof(other), (long)pc.shed.cpus, 0);
