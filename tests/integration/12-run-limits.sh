@@ -63,8 +63,40 @@ bad_limits_exit_125_and_create_nothing() {
 	expect_eq "left behind" "$(our_cgroups)" ""
 }
 
+# The parent's netns or its lo failing once the init is cloned: exit 125,
+# the init and its namespaces gone, the cgroup removed. No host setting can
+# make those calls fail, so corral runs inside corral, under a profile that
+# fails one system call with an errno, with the host's cgroups bound in.
+net_failure_after_the_clone_cleans_up() {
+	for c in "unshare 28 network namespace: No space left on device" "socket 13 link lo: Permission denied"; do
+		# shellcheck disable=SC2086
+		set -- $c
+		call=$1 errno=$2
+		shift 2
+		printf '{ "defaultAction": "SCMP_ACT_ALLOW", "syscalls": [ { "names": ["%s"], "action": "SCMP_ACT_ERRNO", "errnoRet": %s } ] }\n' \
+			"$call" "$errno" > "$T_TMP/fail.json"
+		out=$($CORRAL run --seccomp "$T_TMP/fail.json" --cap-add ALL --bind "$CORRAL:/tmp/corral" \
+			--bind /sys/fs/cgroup:/sys/fs/cgroup -- sh -c '
+			/tmp/corral run --memory 64m -- echo ran 2>&1; echo "exit $?"
+			for p in /proc/[0-9]*; do printf "%s " "$(cat $p/comm)"; done' 2>&1)
+		expect_eq "$call fails" "$out" "corral run: $*
+exit 125
+corral sh "
+		left=$(our_cgroups)
+		# shellcheck disable=SC2086
+		[ -z "$left" ] || { rmdir $left; fail "left behind: $left"; }
+	done
+}
+
 t "--memory: over the limit the command is OOM-killed, exit 137, with a message" memory_limit_oom_kills_and_says_so
 t "--pids: a fork bomb stops at the limit" pids_limit_stops_a_fork_bomb
 t "--cpus: the quota is written and the sandbox is in the cgroup" cpus_limit_is_written
 t "the cgroup goes away after each run, OOM or not" cgroups_removed_after_each_run
 t "bad limits: exit 125, no cgroup" bad_limits_exit_125_and_create_nothing
+# (Before Linux 5.8 setns takes no pidfd, and the clone makes the netns.)
+kv=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+if [ "$kv" -ge 5008 ]; then
+	t "the netns or lo failing after the clone: exit 125, no init, no cgroup" net_failure_after_the_clone_cleans_up
+else
+	skip "the netns or lo failing after the clone" "Linux $(uname -r): the clone makes the netns (setns by pidfd needs 5.8)"
+fi
