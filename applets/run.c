@@ -326,42 +326,6 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* The environment CMD gets: ours (unless --clear-env) with --env applied. */
-static char **build_env(const struct run_opts *o)
-{
-	size_t n = 0;
-	if (!o->clear_env)
-		while (environ[n])
-			n++;
-	char **env = calloc(n + o->nset_env + 1, sizeof(*env));
-	if (!env)
-		return NULL;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		env[k++] = environ[i];
-	for (size_t i = 0; i < o->nset_env; i++) {
-		size_t kl = (size_t)(strchr(o->set_env[i], '=') - o->set_env[i]) + 1;
-		size_t j;
-		for (j = 0; j < k; j++)
-			if (!strncmp(env[j], o->set_env[i], kl))
-				break;
-		env[j] = (char *)o->set_env[i];
-		if (j == k)
-			k++;
-	}
-	env[k] = NULL;
-	return env;
-}
-
-static int close_fds_from(unsigned first)
-{
-	if (syscall(SYS_close_range, first, ~0u, 0) == 0)
-		return 0;
-	for (int fd = (int)first; fd < 65536; fd++)
-		close(fd);
-	return 0;
-}
-
 /* In the command's process, after the root switch: the last steps before
  * exec, in the order that keeps each one possible. Never returns. */
 static void exec_command(const struct run_opts *o, char **env, const sigset_t *mask)
@@ -477,7 +441,7 @@ static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, i
 			_exit(fail_err(&e));
 	}
 	/* Nothing of the caller's but stdio and --preserve-fds goes further. */
-	close_fds_from(3 + o->preserve_fds);
+	proc_close_from(3 + o->preserve_fds);
 
 	/* The command's process only makes system calls until it execs, so it
 	 * can borrow our memory: no page tables to copy (vfork). */
@@ -486,7 +450,7 @@ static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, i
 		_exit(fail(EXIT_CORRAL, "fork: %s", strerror(errno)));
 	if (cmd == 0)
 		exec_command(o, env, mask);
-	close_fds_from(3);
+	proc_close_from(3);
 	int status = proc_supervise(cmd, 1);
 	if (o->pod_pid)
 		proc_kill_descendants();
@@ -747,7 +711,7 @@ int run_main(int argc, char **argv)
 		return fail_err(&e);
 	if (!o.cwd)
 		o.cwd = getcwd(cwd, sizeof(cwd)) ? cwd : "/";
-	char **env = build_env(&o);
+	char **env = proc_env(o.clear_env ? NULL : environ, o.set_env, o.nset_env);
 	if (!env)
 		return fail(EXIT_CORRAL, "out of memory");
 

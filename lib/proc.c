@@ -36,6 +36,39 @@ pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *), void *arg)
 	return clone(fn, top, (int)(flags | CLONE_VM | SIGCHLD), arg);
 }
 
+char **proc_env(char *const *base, const char *const *set, size_t n)
+{
+	size_t nb = 0;
+	while (base && base[nb])
+		nb++;
+	char **env = calloc(nb + n + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < nb; i++)
+		env[k++] = base[i];
+	for (size_t i = 0; i < n; i++) {
+		size_t kl = (size_t)(strchr(set[i], '=') - set[i]) + 1;
+		size_t j;
+		for (j = 0; j < k; j++)
+			if (!strncmp(env[j], set[i], kl))
+				break;
+		env[j] = (char *)set[i];
+		if (j == k)
+			k++;
+	}
+	env[k] = NULL;
+	return env;
+}
+
+void proc_close_from(unsigned first)
+{
+	if (syscall(SYS_close_range, first, ~0u, 0) == 0)
+		return;
+	for (int fd = (int)first; fd < 65536; fd++)
+		close(fd);
+}
+
 int proc_exit_code(int st)
 {
 	if (WIFEXITED(st))

@@ -17,6 +17,13 @@ pid_t proc_clone(unsigned long flags);
  * only waits for it (its errno is ours, and so is the malloc arena). One
  * such child at a time. Returns its pid, -1 with errno. */
 pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *), void *arg);
+/* The environment of a command: base (NULL: none) with each NAME=VALUE of
+ * set[0..n) in place of base's NAME, or added; the strings are borrowed.
+ * NULL when out of memory. */
+char **proc_env(char *const *base, const char *const *set, size_t n);
+/* Closes every fd from first on (close_range, or one by one before Linux
+ * 5.9). */
+void proc_close_from(unsigned first);
 /* execvp with the PATH of envp (not environ's, which it leaves alone): as
  * musl's, no PATH means /usr/local/bin:/bin:/usr/bin, and EACCES met on
  * the way is reported when nothing is found. Returns only on failure,

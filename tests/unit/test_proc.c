@@ -1,5 +1,5 @@
 /* lib/proc: start times from /proc/PID/stat, exit-status mapping, the
- * PATH search of the command's own environment. */
+ * command's environment and the PATH search in it, closing fds. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -59,6 +59,40 @@ TEST(exit_codes_follow_the_shell)
 	CHECK_INT(proc_exit_code(SIGKILL), 137);
 	CHECK_INT(proc_exit_code(SIGTERM), 143);
 	CHECK_INT(proc_exit_code(0), 0);
+}
+
+TEST(env_overrides_and_adds)
+{
+	char *base[] = { "A=1", "PATH=/bin", "AB=2", NULL };
+	const char *set[] = { "AB=3", "C=4", "A=", "C=5" };
+	char **e = proc_env(base, set, 4);
+	CHECK(e != NULL);
+	if (e) {
+		/* in place, by whole name (A is not AB), the last one wins */
+		CHECK_STR(e[0], "A=");
+		CHECK_STR(e[1], "PATH=/bin");
+		CHECK_STR(e[2], "AB=3");
+		CHECK_STR(e[3], "C=5");
+		CHECK(e[4] == NULL);
+		free(e);
+	}
+	e = proc_env(NULL, set + 1, 1);	/* --clear-env */
+	CHECK(e && !strcmp(e[0], "C=4") && e[1] == NULL);
+	free(e);
+	e = proc_env(NULL, NULL, 0);
+	CHECK(e && e[0] == NULL);
+	free(e);
+}
+
+TEST(close_from_closes_the_rest_only)
+{
+	int a = open("/dev/null", O_RDONLY | O_CLOEXEC), b = dup(a), c = dup(a);
+	CHECK(a >= 0 && a < b && b < c);
+	proc_close_from((unsigned)b);
+	CHECK(fcntl(a, F_GETFD) >= 0);
+	CHECK(fcntl(b, F_GETFD) < 0 && errno == EBADF);
+	CHECK(fcntl(c, F_GETFD) < 0 && errno == EBADF);
+	close(a);
 }
 
 /* proc_exec_path(file) in a child with env; the child exits with the
@@ -151,6 +185,8 @@ int main(void)
 {
 	RUN(start_time_is_field_22);
 	RUN(exit_codes_follow_the_shell);
+	RUN(env_overrides_and_adds);
+	RUN(close_from_closes_the_rest_only);
 	RUN(exec_path_searches_the_given_path_only);
 	RUN(stop_by_pidfd);
 	DONE();
