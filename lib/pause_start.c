@@ -47,7 +47,7 @@ static __attribute__((noreturn)) void pause_child(int ready, int netfd, const st
 	if (ready == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(ready, 3) < 0)
 		child_fail(ready, "readiness pipe", errno);
 	/* and none of the fds our caller left open without O_CLOEXEC */
-	syscall(SYS_close_range, 4, ~0U, 0);
+	proc_close_from(4);
 	/* Last, so that a memory limit too small for pause meets pause's own
 	 * pages: the kernel's objects of the steps above are charged here. */
 	if (cg && cgroup_attach(cg, 0, &e) < 0) {
