@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "pause_idle.h"
+#include "proc.h"
 
 /*
  * Memory. corral is one large binary, and the kernel maps file pages 64 KiB
@@ -63,7 +64,7 @@ struct shed {
 	char *arg, *arg_end;	/* the cmdline to rewrite (pause_clone), or NULL */
 	long ready, life;	/* fds; life is -1 when pause was exec'd */
 	long ncpus;		/* bytes of cpus, or 0: the affinity was left alone */
-	unsigned long cpus[16];	/* the affinity to take back (pause_clone) */
+	unsigned long cpus[PROC_CPU_WORDS];	/* the affinity to take back (pause_clone) */
 };
 
 /* Aligned so that idle (under 512 bytes) never straddles two pages; a
@@ -245,19 +246,11 @@ pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const cha
 	 * would have the two take turns. Moved right after the clone; it
 	 * takes our affinity back once we have exited (not before: it might
 	 * then take it back before we moved it). */
-	unsigned long other[16];
-	unsigned cpu = ~0U;
-	long n = sc(SYS_sched_getaffinity, 0, sizeof(other), (long)pc.shed.cpus, 0);
-	memcpy(other, pc.shed.cpus, sizeof(other));
-	if (n > 0 && sc(SYS_getcpu, (long)&cpu, 0, 0, 0) == 0 && cpu / 64 < n / 8) {
-		other[cpu / 64] &= ~(1UL << cpu % 64);
-		for (long i = 0; i < n / 8; i++)
-			if (other[i])
-				pc.shed.ncpus = n;
-	}
+	unsigned long other[PROC_CPU_WORDS];
+	pc.shed.ncpus = (long)proc_cpus_other(pc.shed.cpus, other);
 	pid_t pid = clone(pc_child, stack + STACK, (int)((flags & CLONE_NEWPID) | CLONE_VM | SIGCHLD), NULL);
 	if (pid > 0 && pc.shed.ncpus)
-		sc(SYS_sched_setaffinity, pid, n, (long)other, 0);
+		sc(SYS_sched_setaffinity, pid, pc.shed.ncpus, (long)other, 0);
 	return pid;
 }
 #else

@@ -69,6 +69,21 @@ void proc_close_from(unsigned first)
 		close(fd);
 }
 
+size_t proc_cpus_other(unsigned long all[PROC_CPU_WORDS], unsigned long other[PROC_CPU_WORDS])
+{
+	/* the raw call returns the size of the kernel's set */
+	long n = syscall(SYS_sched_getaffinity, 0, PROC_CPU_WORDS * sizeof(long), all);
+	int cpu = sched_getcpu();
+	if (n <= 0 || cpu < 0 || (size_t)cpu / 64 >= (size_t)n / sizeof(long))
+		return 0;
+	memcpy(other, all, (size_t)n);
+	other[cpu / 64] &= ~(1UL << cpu % 64);
+	for (size_t i = 0; i < (size_t)n / sizeof(long); i++)
+		if (other[i])
+			return (size_t)n;
+	return 0;
+}
+
 int proc_exit_code(int st)
 {
 	if (WIFEXITED(st))

@@ -24,6 +24,14 @@ char **proc_env(char *const *base, const char *const *set, size_t n);
 /* Closes every fd from first on (close_range, or one by one before Linux
  * 5.9). */
 void proc_close_from(unsigned first);
+/* For a child that should work beside us rather than after us: a
+ * scheduler that starts a child on its parent's CPU (as the one of a VM
+ * that keeps its idle vCPUs halted may) has the two take turns. Fills all
+ * with our CPU set and other with the same less the CPU we run on;
+ * returns the size in bytes for sched_setaffinity, 0 where no other CPU
+ * is allowed. */
+#define PROC_CPU_WORDS 16
+size_t proc_cpus_other(unsigned long all[PROC_CPU_WORDS], unsigned long other[PROC_CPU_WORDS]);
 /* execvp with the PATH of envp (not environ's, which it leaves alone): as
  * musl's, no PATH means /usr/local/bin:/bin:/usr/bin, and EACCES met on
  * the way is reported when nothing is found. Returns only on failure,

@@ -290,6 +290,22 @@ bad_input_leaves_nothing() {
 	expect_eq "mounts" "$(mounts_now)" "$m0"
 }
 
+# The init starts on another CPU than run's (so that it builds the root
+# while run makes the netns), and takes run's CPU set back before the
+# command starts: the command and PID 1 may run wherever run may.
+cpus_are_the_callers() {
+	allowed='s/^Cpus_allowed_list:[[:space:]]*//p'
+	mine=$(sed -n "$allowed" /proc/self/status)
+	out=$($CORRAL run -- sh -c "sed -n '$allowed' /proc/self/status /proc/1/status")
+	expect_eq "command and PID 1" "$out" "$(printf '%s\n%s' "$mine" "$mine")"
+	one=$(echo "$mine" | sed 's/[-,].*//')
+	expect_eq "under taskset -c $one" \
+		"$(taskset -c "$one" $CORRAL run -- sed -n "$allowed" /proc/self/status)" "$one"
+	[ "$(nproc)" -ge 2 ] || return 0
+	out=$(taskset -c 0,1 $CORRAL run -- sh -c "sed -n '$allowed' /proc/self/status /proc/1/status")
+	expect_eq "under taskset -c 0,1" "$out" "$(printf '0-1\n0-1')"
+}
+
 help_exits_zero() {
 	$CORRAL run --help | grep -q "usage: corral run"
 }
@@ -316,4 +332,5 @@ t "/proc/1/exe cannot be written from inside" exe_is_not_writable
 t "--no-pivot takes MS_MOVE + chroot, --debug says which" pivot_fallback_flag
 t "chrooted into a non-mount-point dir, run falls back and cannot chroot again" chroot_fallback_for_real
 t "bad input: one line, exit 125, no mount left" bad_input_leaves_nothing
+t "the command and PID 1 keep the caller's CPU set" cpus_are_the_callers
 t "--help exits 0" help_exits_zero

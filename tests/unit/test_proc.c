@@ -1,7 +1,9 @@
 /* lib/proc: start times from /proc/PID/stat, exit-status mapping, the
- * command's environment and the PATH search in it, closing fds. */
+ * command's environment and the PATH search in it, closing fds, the CPU
+ * set for a child that works beside us. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -150,6 +152,42 @@ static pid_t child(int ignore_term)
 	return c;
 }
 
+/* The set less the CPU we run on; nothing where only one is allowed. Run
+ * on two CPUs (where there are two), then pinned to one. */
+TEST(cpus_other_leaves_out_ours)
+{
+	cpu_set_t saved, two;
+	unsigned long all[PROC_CPU_WORDS], other[PROC_CPU_WORDS];
+	CHECK(sched_getaffinity(0, sizeof(saved), &saved) == 0);
+	int c[2] = { -1, -1 };
+	for (int i = 0, k = 0; i < CPU_SETSIZE && k < 2; i++)
+		if (CPU_ISSET(i, &saved))
+			c[k++] = i;
+	if (c[1] >= 0) {
+		CPU_ZERO(&two);
+		CPU_SET(c[0], &two);
+		CPU_SET(c[1], &two);
+		CHECK(sched_setaffinity(0, sizeof(two), &two) == 0);
+		size_t n = proc_cpus_other(all, other);
+		CHECK(n >= sizeof(long) && n % sizeof(long) == 0);
+		int in_all = 0, in_other = 0;
+		for (size_t i = 0; i < n / sizeof(long); i++) {
+			in_all += __builtin_popcountl(all[i]);
+			in_other += __builtin_popcountl(other[i]);
+			CHECK((other[i] & ~all[i]) == 0);
+		}
+		CHECK_INT(in_all, 2);
+		CHECK_INT(in_other, 1);	/* the one we were not on */
+		CHECK(all[c[0] / 64] >> (c[0] % 64) & 1);
+		CHECK(all[c[1] / 64] >> (c[1] % 64) & 1);
+	}
+	CPU_ZERO(&two);
+	CPU_SET(c[0], &two);
+	CHECK(sched_setaffinity(0, sizeof(two), &two) == 0);
+	CHECK_INT(proc_cpus_other(all, other), 0);
+	CHECK(sched_setaffinity(0, sizeof(saved), &saved) == 0);
+}
+
 /* TERM first; KILL only for those left after the grace period; a pidfd
  * is only had for the process the start time names */
 TEST(stop_by_pidfd)
@@ -189,5 +227,6 @@ int main(void)
 	RUN(close_from_closes_the_rest_only);
 	RUN(exec_path_searches_the_given_path_only);
 	RUN(stop_by_pidfd);
+	RUN(cpus_other_leaves_out_ours);
 	DONE();
 }
