@@ -406,7 +406,7 @@ static void lo_up(void)
 
 /* ---- workloads ---- */
 
-static struct bootcfg cfg;
+static struct bootcfg cfg BIG_BSS(bootcfg);
 static bool stopping;
 static enum boot_action final_action;
 static long long stop_deadline;

@@ -693,7 +693,7 @@ int run_main(int argc, char **argv)
 	/* Static: zero without a memset, so only the pages of the fields in
 	 * use are ever touched (each first touch is a page fault, dear on
 	 * a VM); run_main runs once per process. */
-	static struct run_opts o;
+	static struct run_opts o BIG_BSS(run_opts);
 	struct err e = { 0 };
 	char cwd[PATH_MAX];
 	int r = parse(argc, argv, &o);

@@ -76,8 +76,8 @@ struct teardown {
  * sent TERM. Returns its pidfd for stop_finish, or -1 when it is gone. */
 static int stop_sandbox(const char *root, const char *id, pid_t pause, unsigned long long start)
 {
-	static struct state_member m[MAX_MEMBERS];
-	static int fds[MAX_MEMBERS];
+	static struct state_member m[MAX_MEMBERS] BIG_BSS(members);
+	static int fds[MAX_MEMBERS] BIG_BSS(member_fds);
 	int n = 0, k = state_members(root, id, m, MAX_MEMBERS);
 	for (int i = 0; i < k; i++)
 		if ((fds[n] = proc_pidfd(m[i].pid, m[i].start)) >= 0)

@@ -28,7 +28,7 @@ struct hdr {
 
 static void *freel[MAX_SHIFT + 1];
 static char *cur, *end;
-static char first[CHUNK] __attribute__((aligned(4096)));
+static char first[CHUNK] BIG_BSS(first) __attribute__((aligned(4096)));
 static int first_used;
 
 static void *map(size_t n)

@@ -32,7 +32,7 @@ static const uint8_t ipc_calls[] = { 1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24 
 
 /* build/gen/syscalls.h, inflated on first use: a line "NAME X86 X86_64
  * X32" per call, "-" where it has no number, "=" for X32 = X86_64. */
-static char sc_table[SYSCALLS_LEN + 1];
+static char sc_table[SYSCALLS_LEN + 1] BIG_BSS(sc_table);
 
 static int parse_nr(const char **s)
 {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "nl.h"
+#include "util.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -24,7 +25,7 @@
  * TLB flush each) only to map it again for the next one. Both spares
  * start as buffers in .bss, beside the binary: a mapping of their own
  * would cost more to touch first (see alloc.c). */
-static unsigned char rbuf0[NL_RCVBUF], rbuf1[NL_RCVBUF];
+static unsigned char rbuf0[NL_RCVBUF] BIG_BSS(rbuf0), rbuf1[NL_RCVBUF] BIG_BSS(rbuf1);
 static __thread unsigned char *spare_rbuf[2] = { rbuf0, rbuf1 };	/* a socket here and one in a netns */
 static __thread unsigned char *spare_msg;
 static __thread size_t spare_msg_cap;

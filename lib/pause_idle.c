@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "pause_idle.h"
+#include "util.h"
 #include "proc.h"
 
 /*
@@ -207,7 +208,7 @@ pid_t pause_clone(unsigned long flags, int ready, int life, int netfd, const cha
 	 * own costs ~50 us more to touch first (see alloc.c). idle keeps its
 	 * pages and unmaps the rest of .bss. */
 	enum { STACK = 16384 };
-	static char stack[STACK] __attribute__((aligned(4096)));
+	static char stack[STACK] BIG_BSS(pause_stack) __attribute__((aligned(4096)));
 	uintptr_t pg = (uintptr_t)getauxval(AT_PAGESZ), keep[3][2];
 	pc.ready = ready;
 	pc.life = life;

@@ -26,8 +26,8 @@ pid_t proc_clone(unsigned long flags)
 /* The child's stack: in .bss, so only the pages it touches are ever
  * made; the top ones, as deep as run's init goes, at once (util.h's
  * mem_populate). One child at a time uses it (see proc.h). */
-#define CHILD_STACK_PREFAULT (16 << 10)
-static char child_stack[512 << 10] __attribute__((aligned(4096)));
+#define CHILD_STACK_PREFAULT (12 << 10)
+static char child_stack[512 << 10] BIG_BSS(child_stack) __attribute__((aligned(4096)));
 
 pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *), void *arg)
 {
@@ -322,7 +322,7 @@ static long long now_ms(void)
  * and set to -1) or the deadline; returns how many are left. */
 static int wait_gone(int *fds, int n, long long deadline)
 {
-	static struct pollfd p[PROC_STOP_MAX];
+	static struct pollfd p[PROC_STOP_MAX] BIG_BSS(stop_poll);
 	for (;;) {
 		int left = 0;
 		for (int i = 0; i < n && left < PROC_STOP_MAX; i++)

@@ -657,7 +657,7 @@ static int compile(struct pc *p, int root, struct sc_filter *f)
 
 /* The built-in profile, inflated on first use; "" when that failed (out
  * of memory), which seccomp_prepare tells apart. */
-static char default_json[SECCOMP_DEFAULT_JSON_LEN + 1];
+static char default_json[SECCOMP_DEFAULT_JSON_LEN + 1] BIG_BSS(default_json);
 static const char no_default_json[1];
 
 #ifndef SECCOMP_NO_PRECOMPILED

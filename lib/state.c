@@ -374,7 +374,7 @@ int sandbox_state_read(const char *root, const char *id, struct sandbox_state *s
 {
 	/* A fixed buffer: ls reads hundreds of these, and a large malloc
 	 * per file costs an mmap and a munmap. */
-	static char text[STATE_MAX + 1];
+	static char text[STATE_MAX + 1] BIG_BSS(state_text);
 	char path[PATH_MAX];
 	size_t len = 0;
 	int r;
@@ -490,7 +490,7 @@ static void member_name(char buf[64], pid_t pid, unsigned long long start)
 int state_member_add(const char *root, const char *id, pid_t pid, unsigned long long start,
 		     struct err *e)
 {
-	static struct state_member m[64];
+	static struct state_member m[64] BIG_BSS(state_members);
 	char dir[PATH_MAX], name[64];
 	pid_t rp;
 	unsigned long long rs;

@@ -40,6 +40,16 @@ int write_str(const char *path, const char *s, struct err *e);
  * into out: 0, or -ENOMEM (zlib's state) or -EIO (corrupt data). */
 int inflate_raw(const void *z, size_t zlen, void *out, size_t len);
 
+/* For a zeroed buffer of a page or more: placed after every other
+ * variable (x86_64's .lbss follows .bss), so that the small ones share
+ * the few pages main makes ahead, and no big buffer that a process may
+ * not use lies among them. tools/size.sh checks that they fit. */
+#ifdef __x86_64__
+#define BIG_BSS(name) __attribute__((section(".lbss." #name)))
+#else
+#define BIG_BSS(name)
+#endif
+
 /* Makes the pages of [p, p + n), rounded out to whole pages, at once: on
  * a VM each page fault is a trap to the hypervisor (~13 us here), where a
  * page made by this call costs ~1 us, and ~5 us more when first touched.

@@ -49,8 +49,25 @@ static_and_stripped() {
 	! readelf -l "$CORRAL" 2>/dev/null | grep -q INTERP || fail "has a program interpreter"
 }
 
+# main makes the pages of the small variables ahead (PREFAULT_DATA in
+# applets/main.c): from the data segment's first page to the end of .bss.
+# The big buffers lie after them, in .lbss (util.h's BIG_BSS).
+small_data_fits_the_pages_made_ahead() {
+	kib=$(sed -n 's/^#define PREFAULT_DATA (\([0-9]*\) << 10).*/\1/p' applets/main.c)
+	[ -n "$kib" ] || fail "no PREFAULT_DATA in applets/main.c"
+	rw=$(readelf -lW "$CORRAL" | awk '$1 == "LOAD" && $7 ~ /W/ { print $3; exit }')
+	bss=$(readelf -SW "$CORRAL" | sed -n 's/^.*\] \.bss  *NOBITS  *\([0-9a-f]*\) [0-9a-f]* \([0-9a-f]*\) .*/\1 \2/p')
+	[ -n "$rw" ] && [ -n "$bss" ] || fail "no data segment or .bss in $(readelf -SW "$CORRAL")"
+	set -- $bss
+	used=$(( 0x$1 + 0x$2 - ($rw & ~4095) ))
+	[ "$used" -le $((kib * 1024)) ] ||
+		fail "data and .bss take $used bytes, PREFAULT_DATA is $kib KiB: tag big buffers BIG_BSS or raise it"
+	readelf -SW "$CORRAL" | grep -q '\] \.lbss ' || fail "no .lbss: the big buffers are among the small ones"
+}
+
 t "--list names every applet" lists_every_applet
 t "--install makes symlinks that run their applet" install_makes_working_symlinks
 t "an unknown applet: one line, exit 127" unknown_applet_is_127
 t "--help and --version, each applet's --help exits 0" help_and_version
 t "the binary is static and stripped, with no interpreter" static_and_stripped
+t "the small variables fit in the pages made ahead" small_data_fits_the_pages_made_ahead
