@@ -7,7 +7,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 CFLAGS   := -std=c11 -D_GNU_SOURCE -Oz -Wall -Wextra -Werror -MMD -MP \
             -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
             -fno-stack-protector -isystem $(DEPS)/include -Ilib -Iapplets -Ibuild/gen
-LDFLAGS  := -static -Wl,--gc-sections -s -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none
+LDFLAGS  := -static -Wl,--gc-sections -s -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-z,common-page-size=64 -Wl,--build-id=none
 # BearSSL and zlib as linked: copies without unwind tables (.eh_frame, 10
 # KB), which nothing in a static C program reads. libseccomp is for the
 # build tool and the tests only. musl's libc.a as linked: a copy whose

@@ -231,9 +231,8 @@ static void emit_group(struct prog *g, const struct ent *e, size_t n, int bits, 
 			emit(g, BPF_RET | BPF_K, 0, 0, e[i].r->act);
 			return;
 		}
-	J(BPF_JEQ, e[0].nr, 1, 0);
-	size_t ja = g->n;
-	emit(g, BPF_JMP | BPF_JA, 0, 0, 0);
+	size_t at = g->n;
+	J(BPF_JEQ, e[0].nr, 0, 0);	/* jf: past the block, patched below */
 	for (size_t i = 0; i < n; i++) {
 		size_t fix[6 * 2 + 2];
 		int nfix = 0;
@@ -249,8 +248,19 @@ static void emit_group(struct prog *g, const struct ent *e, size_t n, int bits, 
 		patch(g, fix, nfix, g->n);
 	}
 	emit(g, BPF_RET | BPF_K, 0, 0, defact);
-	if (ja < BPF_MAXINSNS)
-		g->f[ja].k = (uint32_t)(g->n - ja - 1);
+	size_t len = g->n - at - 1;
+	if (g->n >= BPF_MAXINSNS)
+		return;	/* too long: bpf_gen says so */
+	if (len <= 255) {
+		g->f[at].jf = (uint8_t)len;
+		return;
+	}
+	/* Farther than a jump reaches: a ja over the block. Its own jumps
+	 * are relative and stay inside it, so it moves as it is. */
+	memmove(&g->f[at + 2], &g->f[at + 1], len * sizeof(*g->f));
+	g->f[at].jt = 1;
+	g->f[at + 1] = (struct sock_filter){ BPF_JMP | BPF_JA, 0, 0, (uint32_t)len };
+	g->n++;
 }
 
 /* The calls whose rules have no conditions decide by number alone: a
@@ -271,41 +281,122 @@ static void span_push(struct span *s, size_t *n, uint32_t lo, uint32_t act)
 	s[(*n)++] = (struct span){ lo, act };
 }
 
-/* Instructions of the search tree over spans [i, j). */
-static size_t tree_size(size_t i, size_t j)
-{
-	if (j - i == 1)
-		return 1;
-	size_t m = i + (j - i) / 2, left = tree_size(i, m);
-	return 1 + (left > 255) + left + tree_size(m, j);
-}
-
 /* A binary search on the call number in A: log2(spans) jumps to a return,
  * where a chain of one test per call would take hundreds. The kernel runs
  * the filter over every call number when it is loaded, to cache the calls
- * that are always allowed, and so also gains from the shorter paths. */
-static void emit_tree(struct prog *g, const struct span *s, size_t i, size_t j)
+ * that are always allowed, and so also gains from the shorter paths.
+ *
+ * The tree is cut into blocks that a jump (at most 255 ahead) crosses
+ * whole: a block is its nodes in preorder, then one return per action of
+ * its spans, and a leaf is the jump of its parent to the return of its
+ * span's action. So the program holds a node per span, not a node and a
+ * return: a load costs about 0.2 us per instruction (the kernel converts
+ * the program, compiles it and runs it over every call number), and this
+ * took the built-in filter from 661 instructions to 383. */
+
+/* A jump of node `at` (jt when side, else jf) to the return of act. */
+struct leaf {
+	size_t at;
+	uint32_t act;
+	int side;
+};
+
+/* The distinct actions of spans [i, j), into acts[] (at most j - i). */
+static size_t span_acts(const struct span *s, size_t i, size_t j, uint32_t *acts)
+{
+	size_t n = 0, k;
+	for (; i < j; i++) {
+		for (k = 0; k < n && acts[k] != s[i].act; k++)
+			;
+		if (k == n)
+			acts[n++] = s[i].act;
+	}
+	return n;
+}
+
+/* The instructions of the tree over spans [i, j), as emit_tree lays it. */
+static size_t tree_size(const struct span *s, size_t i, size_t j, uint32_t *acts)
+{
+	if (j - i == 1)
+		return 1;
+	size_t whole = j - i - 1 + span_acts(s, i, j, acts);
+	if (whole <= 256)
+		return whole;
+	size_t m = i + (j - i) / 2, left = tree_size(s, i, m, acts);
+	return 1 + (left > 255) + left + tree_size(s, m, j, acts);
+}
+
+/* The nodes of spans [i, j), j - i >= 2, in preorder: a node compares the
+ * call number with the first of its right half; the left half follows it
+ * (jf 0), the right one comes after the left's nodes. */
+static void emit_nodes(struct prog *g, const struct span *s, size_t i, size_t j,
+		       struct leaf *lv, size_t *nl)
+{
+	size_t m = i + (j - i) / 2, at = g->n;
+	J(BPF_JGE, s[m].lo, 0, 0);
+	if (m - i == 1)
+		lv[(*nl)++] = (struct leaf){ at, s[i].act, 0 };
+	else
+		emit_nodes(g, s, i, m, lv, nl);
+	if (j - m == 1) {
+		lv[(*nl)++] = (struct leaf){ at, s[m].act, 1 };
+	} else {
+		if (at < BPF_MAXINSNS)
+			g->f[at].jt = (uint8_t)(g->n - at - 1);
+		emit_nodes(g, s, m, j, lv, nl);
+	}
+}
+
+/* lv and acts: room for j - i each. */
+static void emit_tree(struct prog *g, const struct span *s, size_t i, size_t j,
+		      struct leaf *lv, uint32_t *acts)
 {
 	if (j - i == 1) {
 		emit(g, BPF_RET | BPF_K, 0, 0, s[i].act);
 		return;
 	}
-	size_t m = i + (j - i) / 2, left = tree_size(i, m);
+	size_t nact = span_acts(s, i, j, acts);
+	if (j - i - 1 + nact <= 256) {
+		size_t nl = 0;
+		emit_nodes(g, s, i, j, lv, &nl);
+		for (size_t a = 0; a < nact; a++) {
+			for (size_t k = 0; k < nl; k++) {
+				if (lv[k].act != acts[a] || lv[k].at >= BPF_MAXINSNS)
+					continue;
+				uint8_t off = (uint8_t)(g->n - lv[k].at - 1);
+				if (lv[k].side)
+					g->f[lv[k].at].jt = off;
+				else
+					g->f[lv[k].at].jf = off;
+			}
+			emit(g, BPF_RET | BPF_K, 0, 0, acts[a]);
+		}
+		return;
+	}
+	size_t m = i + (j - i) / 2, left = tree_size(s, i, m, acts);
 	if (left > 255) {
 		J(BPF_JGE, s[m].lo, 0, 1);
 		emit(g, BPF_JMP | BPF_JA, 0, 0, (uint32_t)left);
 	} else {
 		J(BPF_JGE, s[m].lo, left, 0);
 	}
-	emit_tree(g, s, i, m);
-	emit_tree(g, s, m, j);
+	emit_tree(g, s, i, m, lv, acts);
+	emit_tree(g, s, m, j, lv, acts);
 }
 
 /* The section of one audit architecture: x86 (arches == BPF_ARCH_X86), or
  * x86_64 with x32 when that is in the filter (both are AUDIT_ARCH_X86_64;
  * x32 numbers have X32_SYSCALL_BIT set). The calls with conditions first,
  * one block each, then the search over the rest; A still holds the call
- * number there, since every block that loads an argument ends in a return. */
+ * number there, since every block that loads an argument ends in a return.
+ *
+ * x86_64 and x32 share one search, on the number without X32_SYSCALL_BIT:
+ * an x32 call below 512 is the x86_64 call of that number (or none: the
+ * x86_64-only ones are not in the x32 table), and those from 512 on are
+ * x32's alone (no x86_64 call has such a number). So only numbers that
+ * name no call of their ABI, for which the kernel returns ENOSYS, get
+ * another action than libseccomp's separate x32 section gives them; the
+ * search is 90 nodes shorter for the built-in profile. */
 static int emit_section(struct prog *g, const struct bpf_rules *rs, unsigned arches)
 {
 	struct ent *e = calloc(2 * rs->n + 1, sizeof(*e));
@@ -334,8 +425,10 @@ static int emit_section(struct prog *g, const struct bpf_rules *rs, unsigned arc
 			e[n++] = (struct ent){ (uint32_t)nrs[2] | X32_SYSCALL_BIT, (uint32_t)n, 0, r };
 	}
 	qsort(e, n, sizeof(*e), ent_cmp);
-	span_push(sp, &ns, 0, rs->defact);
-	uint32_t next = 0;	/* the first number not yet placed */
+	/* The blocks, and for the search one entry per number and ABI: its
+	 * first rule without conditions (seq, to keep the profile's order),
+	 * or none (nr set to ~0) when its block decides. */
+	size_t np = 0;
 	for (size_t a = 0, b; a < n; a = b) {
 		/* x86 and x32 arguments are compared in their low 32 bits,
 		 * as libseccomp does */
@@ -344,20 +437,38 @@ static int emit_section(struct prog *g, const struct bpf_rules *rs, unsigned arc
 		for (b = a; b < n && e[b].nr == e[a].nr; b++)
 			if (!plain && !ent_has_args(&e[b], bits))
 				plain = &e[b];
+		if (!plain)
+			emit_group(g, e + a, b - a, bits, rs->defact);
+		e[np++] = (struct ent){ e[a].nr & ~X32_SYSCALL_BIT, plain ? plain->seq : ~0u, 0,
+					plain ? plain->r : NULL };
+	}
+	if (arches & BPF_ARCH_X32)
+		emit(g, BPF_ALU | BPF_AND | BPF_K, 0, 0, ~X32_SYSCALL_BIT);
+	qsort(e, np, sizeof(*e), ent_cmp);
+	span_push(sp, &ns, 0, rs->defact);
+	uint32_t next = 0;	/* the first number not yet placed */
+	for (size_t a = 0, b; a < np; a = b) {
+		for (b = a; b < np && e[b].nr == e[a].nr; b++)
+			;
 		if (e[a].nr > next)
 			span_push(sp, &ns, next, rs->defact);
-		if (plain)
-			span_push(sp, &ns, e[a].nr, plain->r->act);
-		else
-			emit_group(g, e + a, b - a, bits, rs->defact);
+		/* a number that only blocks decide joins the open span */
+		if (e[a].r)
+			span_push(sp, &ns, e[a].nr, e[a].r->act);
 		next = e[a].nr + 1;
 	}
 	if (next)
 		span_push(sp, &ns, next, rs->defact);
-	emit_tree(g, sp, 0, ns);
+	struct leaf *lv = calloc(ns, sizeof(*lv));
+	uint32_t *acts = calloc(ns, sizeof(*acts));
+	int r = lv && acts ? 0 : -ENOMEM;
+	if (r == 0)
+		emit_tree(g, sp, 0, ns, lv, acts);
+	free(acts);
+	free(lv);
 	free(sp);
 	free(e);
-	return 0;
+	return r;
 }
 
 /* The whole program: the architecture check, then one section each. A
