@@ -149,7 +149,7 @@ static int top_help(void)
 
 #define PREFAULT_STACK (28 << 10)	/* as deep as `sandbox create` goes */
 #define PREFAULT_STACK_RUN (12 << 10)	/* and `run` */
-#define PREFAULT_DATA (16 << 10)	/* .data and .bss, without the big buffers (tools/size.sh) */
+#define PREFAULT_DATA (16 << 10)	/* .data and .bss, the big buffers apart (01-dispatch.sh checks) */
 
 /* The pages an applet touches anyway, made at once (util.h's
  * mem_populate): where a page-fault trap is dear (~13 us on one VM),

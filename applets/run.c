@@ -746,12 +746,9 @@ int run_main(int argc, char **argv)
 		o.netjoin = -1;
 	}
 	o.root.sysfs_later = o.netjoin >= 0;
-	/* Then the init goes to another CPU than ours at once: where it
-	 * would start on ours (see proc_cpus_other), it starts only once
-	 * the netns is made, and nothing runs beside. 15% off a run on a
-	 * VM whose scheduler does that; with no work of ours to overlap
-	 * (--net host) the move costs 2%. It takes our set back before it
-	 * starts the command. */
+	/* The init goes to another CPU at once: where it would start on ours
+	 * (proc_cpus_other), it would wait for the netns (14% off a run);
+	 * it takes our set back before the command. Not with --net host. */
 	unsigned long other[PROC_CPU_WORDS];
 	if (o.netjoin >= 0)
 		o.ncpus = proc_cpus_other(o.cpus, other);

@@ -43,7 +43,8 @@ int inflate_raw(const void *z, size_t zlen, void *out, size_t len);
 /* For a zeroed buffer of a page or more: placed after every other
  * variable (x86_64's .lbss follows .bss), so that the small ones share
  * the few pages main makes ahead, and no big buffer that a process may
- * not use lies among them. tools/size.sh checks that they fit. */
+ * not use lies among them. tests/integration/01-dispatch.sh checks that
+ * they fit. */
 #ifdef __x86_64__
 #define BIG_BSS(name) __attribute__((section(".lbss." #name)))
 #else
