@@ -114,8 +114,9 @@ struct run_opts {
 	const char *hostname;
 	enum net_mode net;
 	int netjoin;		/* --net none: our pidfd, whose netns the init joins; or -1 */
-	size_t ncpus;		/* 0, or the init was moved off our CPU and takes cpus back */
+	size_t ncpus;		/* 0 (one CPU), or the size of cpus: our CPU set */
 	unsigned long cpus[PROC_CPU_WORDS];
+	bool move_init;		/* the init was moved off our CPU and takes cpus back */
 	const char *ip, *subnet, *bridge;	/* --net nat */
 	const char *sandbox;			/* --sandbox */
 	bool pod_pid;				/* the pod's pid namespace is joined */
@@ -328,52 +329,78 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* In the command's process, after the root switch: the last steps before
- * exec, in the order that keeps each one possible. Never returns. */
-static void exec_command(const struct run_opts *o, char **env, const sigset_t *mask)
-{
-	char where[PATH_MAX];
+/* The command's process. The init starts it at once (or, with a cgroup,
+ * once run has put the init in it) on a CPU of its own, sharing the init's
+ * fs_struct (CLONE_FS), and it readies itself while the init builds the
+ * root: it joins the netns, gives up its capabilities and loads seccomp.
+ * Then it waits for the root and execs. It runs in our memory beside the
+ * init (proc.h): nothing here mallocs, and no call fails when all is well.
+ * Never returns. */
+struct cmd_args {
+	const struct run_opts *o;
+	char **env;
+	const sigset_t *mask;
+	int sync, ready[2];
+};
 
-	if (o->cwd && chdir(o->cwd) < 0) {
-		if (o->cwd_given) {
-			msg("--cwd %s: %s", o->cwd, strerror(errno));
-			_exit(EXIT_CORRAL);
-		}
-		if (chdir("/") < 0)
-			_exit(EXIT_CORRAL);
-	}
-	/* A cwd reached through a passed fd can sit outside the root; the
-	 * kernel then prefixes it with "(unreachable)" (CVE-2024-21626). */
-	if (syscall(SYS_getcwd, where, sizeof(where)) < 0 || where[0] != '/') {
-		msg("--cwd %s: outside the sandbox's root", o->cwd);
+static int command_main(void *p)
+{
+	const struct cmd_args *a = p;
+	const struct run_opts *o = a->o;
+	struct err e = { 0 };
+	uint32_t addr;
+	char how;
+
+	close(a->ready[1]);
+	/* run's go: the netns is made (and we are in the cgroup, made after) */
+	if (read(a->sync, &addr, sizeof(addr)) != sizeof(addr))
 		_exit(EXIT_CORRAL);
-	}
-	for (unsigned fd = 3; fd < 3 + o->preserve_fds; fd++)
-		fcntl((int)fd, F_SETFD, 0);
+	if (o->netjoin >= 0 && setns(o->netjoin, CLONE_NEWNET) < 0)
+		_exit(fail(EXIT_CORRAL, "joining the network namespace: %s", strerror(errno)));
+	/* Nothing of the caller's but stdio and --preserve-fds goes further
+	 * (those came through an exec: not close-on-exec). */
+	proc_cloexec_from(3 + o->preserve_fds);
 	/* no_new_privs, then the capabilities (dropping the bounding set needs
 	 * CAP_SETPCAP, still held), then seccomp last: it may deny the rest. */
-	struct err e = { 0 };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		msg("no_new_privs: %s", strerror(errno));
-		_exit(EXIT_CORRAL);
-	}
-	if (caps_apply(o->caps, &e) < 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		_exit(fail(EXIT_CORRAL, "no_new_privs: %s", strerror(errno)));
+	if (caps_apply(o->root.no_pivot ? o->caps & ~CAP_BIT(CAP_SYS_CHROOT) : o->caps, &e) < 0)
 		_exit(fail_err(&e));
 	/* Leaving uid 0 clears the permitted and effective sets, as in Docker. */
-	if (o->set_user && (setgroups(1, &o->gid) < 0 || setgid(o->gid) < 0 || setuid(o->uid) < 0)) {
-		msg("--user %u:%u: %s", (unsigned)o->uid, (unsigned)o->gid, strerror(errno));
-		_exit(EXIT_CORRAL);
-	}
+	if (o->set_user && (setgroups(1, &o->gid) < 0 || setgid(o->gid) < 0 || setuid(o->uid) < 0))
+		_exit(fail(EXIT_CORRAL, "--user %u:%u: %s", (unsigned)o->uid, (unsigned)o->gid,
+			   strerror(errno)));
+	if (o->ncpus)	/* the init put us on one CPU */
+		sched_setaffinity(0, o->ncpus, (cpu_set_t *)o->cpus);
 	if (o->filter && seccomp_apply(o->filter, &e) < 0)
 		_exit(fail_err(&e));
-	sigprocmask(SIG_SETMASK, mask, NULL);
-	/* not execvp: this process shares corral's memory (the init's vfork
-	 * of a CLONE_VM clone) and must not set environ, which corral reads
-	 * again once the command is done */
-	proc_exec_path(o->argv[0], o->argv, env);
+	/* The root is built and our cwd in it: the init made both in the
+	 * fs_struct we shared, then left it to us. */
+	if (read(a->ready[0], &how, 1) != 1)
+		_exit(EXIT_CORRAL);
+	/* Without pivot_root the old root is still there, above the chroot:
+	 * CAP_SYS_CHROOT would be the classic way out. */
+	if (how == ROOT_CHROOT && caps_lower(CAP_SYS_CHROOT, &e) < 0)
+		_exit(fail_err(&e));
+	sigprocmask(SIG_SETMASK, a->mask, NULL);
+	/* not execvp: this process shares corral's memory and must not set
+	 * environ, which corral reads again once the command is done */
+	proc_exec_path(o->argv[0], o->argv, a->env);
 	int saved = errno;
 	msg("%s: %s", o->argv[0], saved == ENOENT ? "command not found" : strerror(saved));
 	_exit(saved == ENOENT ? EXIT_NOENT : EXIT_NOEXEC);
+}
+
+static pid_t start_command(struct cmd_args *a)
+{
+	const struct run_opts *o = a->o;
+	unsigned long other[PROC_CPU_WORDS];
+	pid_t pid = proc_clone_vm(CLONE_FS, command_main, a);
+	if (pid < 0)
+		_exit(fail(EXIT_CORRAL, "clone: %s", strerror(errno)));
+	if (o->ncpus && proc_cpus_less_ours(o->cpus, o->ncpus, other))
+		sched_setaffinity(pid, o->ncpus, (cpu_set_t *)other);
+	return pid;
 }
 
 /* The files --net nat binds into /etc. */
@@ -401,6 +428,7 @@ static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, i
 	struct err e = { 0 };
 	uint32_t addr;
 	enum root_switch how;
+	char where[PATH_MAX];
 
 	/* Die with corral; and if corral is gone already, the pipe says so:
 	 * with --net nat at once (the root needs the address), else once the
@@ -417,6 +445,13 @@ static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, i
 	 * to us, and what is left must die with the command. */
 	if (o->pod_pid)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* The command's process, now; with a cgroup, which run puts only us
+	 * in, once the go byte says we are in it. */
+	struct cmd_args ca = { o, env, mask, syncfd, { -1, -1 } };
+	if (pipe2(ca.ready, O_CLOEXEC) < 0)
+		_exit(fail(EXIT_CORRAL, "pipe: %s", strerror(errno)));
+	bool late = o->cg.ndirs || o->in_pod_cg;
+	pid_t cmd = late ? -1 : start_command(&ca);
 
 	if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0)
 		_exit(fail(EXIT_CORRAL, "sethostname: %s", strerror(errno)));
@@ -427,33 +462,37 @@ static void sandbox_init(struct run_opts *o, char **env, const sigset_t *mask, i
 		_exit(fail_err(&e));
 	if (o->debug)
 		msg("root: %s", how == ROOT_PIVOT ? "pivot_root" : "MS_MOVE + chroot (pivot_root not possible)");
-	/* Without pivot_root the old root is still there, above the chroot:
-	 * CAP_SYS_CHROOT would be the classic way out. */
-	if (how == ROOT_CHROOT)
-		o->caps &= ~CAP_BIT(CAP_SYS_CHROOT);
 	/* The parent is done too: with --net none it made the netns and
 	 * brought lo up meanwhile, and we join it. */
 	if (o->net != NET_NAT && read(syncfd, &addr, sizeof(addr)) != sizeof(addr))
 		_exit(EXIT_CORRAL);
-	if (o->ncpus)	/* moved here before the byte was sent */
-		sched_setaffinity(0, o->ncpus, (cpu_set_t *)o->cpus);
 	if (o->netjoin >= 0) {
 		if (setns(o->netjoin, CLONE_NEWNET) < 0)
 			_exit(fail(EXIT_CORRAL, "joining the network namespace: %s", strerror(errno)));
-		close(o->netjoin);
 		if (rootfs_enter_sys(&o->root, &e) < 0)
 			_exit(fail_err(&e));
 	}
-	/* Nothing of the caller's but stdio and --preserve-fds goes further. */
-	proc_close_from(3 + o->preserve_fds);
-
-	/* The command's process only makes system calls until it execs, so it
-	 * can borrow our memory: no page tables to copy (vfork). */
-	pid_t cmd = vfork();
-	if (cmd < 0)
-		_exit(fail(EXIT_CORRAL, "fork: %s", strerror(errno)));
-	if (cmd == 0)
-		exec_command(o, env, mask);
+	if (late)
+		cmd = start_command(&ca);
+	/* The command's cwd, set in the fs_struct it shares with us. */
+	if (o->cwd && chdir(o->cwd) < 0) {
+		if (o->cwd_given)
+			_exit(fail(EXIT_CORRAL, "--cwd %s: %s", o->cwd, strerror(errno)));
+		if (chdir("/") < 0)
+			_exit(EXIT_CORRAL);
+	}
+	/* A cwd reached through a passed fd can sit outside the root; the
+	 * kernel then prefixes it with "(unreachable)" (CVE-2024-21626). */
+	if (syscall(SYS_getcwd, where, sizeof(where)) < 0 || where[0] != '/')
+		_exit(fail(EXIT_CORRAL, "--cwd %s: outside the sandbox's root", o->cwd));
+	/* The fs_struct stays the command's alone (a shared one would keep
+	 * it from setns into a mount namespace), and it may go. */
+	if (unshare(CLONE_FS) < 0)
+		_exit(fail(EXIT_CORRAL, "unshare: %s", strerror(errno)));
+	char c = (char)how;
+	write(ca.ready[1], &c, 1);	/* EPIPE: it failed; its status says why */
+	if (o->move_init)	/* moved before the byte was sent */
+		sched_setaffinity(0, o->ncpus, (cpu_set_t *)o->cpus);
 	proc_close_from(3);
 	int status = proc_supervise(cmd, 1);
 	if (o->pod_pid)
@@ -750,13 +789,14 @@ int run_main(int argc, char **argv)
 	 * (proc_cpus_other), it would wait for the netns (14% off a run);
 	 * it takes our set back before the command. Not with --net host. */
 	unsigned long other[PROC_CPU_WORDS];
-	if (o.netjoin >= 0)
-		o.ncpus = proc_cpus_other(o.cpus, other);
+	o.ncpus = proc_cpus_other(o.cpus, other);
+	o.move_init = o.ncpus && o.netjoin >= 0;
 	if (o.net != NET_HOST && o.net != NET_SANDBOX && o.netjoin < 0)
 		flags |= CLONE_NEWNET;
 	if (!o.pod_pid)
 		flags |= CLONE_NEWPID;
 
+	caps_last();	/* asked now: the command's process must not (caps.h) */
 	sigset_t mask;
 	proc_block_signals(&mask);
 	struct init_args a = { &o, env, &mask, sync[0], sync[1] };
@@ -764,7 +804,7 @@ int run_main(int argc, char **argv)
 	if (init < 0)
 		return leave_pod(&o, fail(EXIT_CORRAL, "clone: %s", strerror(errno)));
 	close(sync[0]);
-	if (o.ncpus)
+	if (o.move_init)
 		sched_setaffinity(init, o.ncpus, (cpu_set_t *)other);
 	struct net_attachment att = { 0 };
 	if (o.netjoin >= 0)
@@ -782,9 +822,11 @@ int run_main(int argc, char **argv)
 		cgroup_destroy(&o.cg, &ignored);
 		return leave_pod(&o, fail_err(&e));
 	}
-	/* Go, with the address the sandbox got (0: none). EPIPE: the init
-	 * failed while building the root; its status says why. */
-	if (write(sync[1], &att.addr, sizeof(att.addr)) != sizeof(att.addr) && errno != EPIPE)
+	/* Go, with the address the sandbox got (0: none), to the init and
+	 * the command's process. EPIPE: the init failed while building the
+	 * root; its status says why. */
+	uint32_t go[2] = { att.addr, att.addr };
+	if (write(sync[1], go, sizeof(go)) != sizeof(go) && errno != EPIPE)
 		return leave_pod(&o, fail(EXIT_CORRAL, "sync: %s", strerror(errno)));
 	close(sync[1]);
 	int code = proc_exit_code(proc_supervise(init, 0));

@@ -153,75 +153,57 @@ static int set_all(uint64_t eff, uint64_t prm, uint64_t inh, struct err *e)
 	return r < 0 ? err_sys(e, r, "capset") : 0;
 }
 
-/* Drops c from the bounding set; capabilities newer than the kernel
- * (EINVAL from PR_CAPBSET_READ) are not there to drop. */
-static int bound_drop(int c, struct err *e)
-{
-	int r = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
-	if (r < 0)
-		return errno == EINVAL ? 1 : err_sys(e, errno, "reading bounding set");
-	if (r == 1 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
-		const char *n = cap_name(c);
-		if (n)
-			return err_sys(e, errno, "dropping %s from the bounding set", n);
-		return err_sys(e, errno, "dropping capability %d from the bounding set", c);
-	}
-	return 0;
-}
-
 /* The capabilities the running kernel knows: "ALL" from a newer build
  * means all of these. */
+int caps_last(void)
+{
+	static int last;	/* +1: 0 is not known yet */
+	if (!last) {
+		int lo = 0, hi = 64;	/* PR_CAPBSET_READ knows lo, not hi */
+		while (hi - lo > 1) {
+			int m = (lo + hi) / 2;
+			if (prctl(PR_CAPBSET_READ, m, 0, 0, 0) < 0)
+				hi = m;
+			else
+				lo = m;
+		}
+		last = lo + 1;
+	}
+	return last - 1;
+}
+
 int caps_apply(uint64_t keep, struct err *e)
 {
-	uint64_t prm, known = 0;
+	uint64_t prm;
 	int r = caps_get(NULL, &prm, NULL, e);
 	if (r < 0)
 		return r;
-	/* Every capability not kept is dropped, one prctl each, until EINVAL
-	 * marks the kernel's last; a drop that works shows the kernel has
-	 * every capability up to it. Kept ones above the last drop are read. */
-	int c;
-	for (c = 0; c < 64; c++) {
-		if (keep & CAP_BIT(c))
-			continue;
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
-			if (errno == EINVAL)
-				break;
+	/* Up to the kernel's last only, so no call here fails when all is
+	 * well (see caps.h) */
+	int last = caps_last();
+	for (int c = 0; c <= last; c++)
+		if (!(keep & CAP_BIT(c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
 			const char *n = cap_name(c);
 			if (n)
 				return err_sys(e, errno, "dropping %s from the bounding set", n);
 			return err_sys(e, errno, "dropping capability %d from the bounding set", c);
 		}
-		known = c == 63 ? ~(uint64_t)0 : CAP_BIT(c + 1) - 1;
-	}
-	for (c = known ? 64 - __builtin_clzll(known) : 0; c < 64 && (keep & CAP_BIT(c)); c++) {
-		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0)
-			break;
-		known |= CAP_BIT(c);
-	}
-	keep &= known;
+	keep &= last == 63 ? ~(uint64_t)0 : CAP_BIT(last + 1) - 1;
 	uint64_t missing = keep & ~prm;
 	if (missing) {
 		int c = __builtin_ctzll(missing);
 		const char *n = cap_name(c);
 		return err_set(e, EPERM, "capability %s is not held, cannot keep it", n ? n : "?");
 	}
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		return err_sys(e, errno, "clearing ambient capabilities");
+	/* fails only where there is no ambient set (before Linux 4.3) */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	return set_all(keep, keep, 0, e);
 }
 
-int caps_drop(int cap, struct err *e)
+int caps_lower(int cap, struct err *e)
 {
-	if (!cap_name(cap))
-		return err_set(e, EINVAL, "unknown capability %d", cap);
-	int r = bound_drop(cap, e);
-	if (r < 0)
-		return r;
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, cap, 0, 0) < 0 && errno != EINVAL)
-		return err_sys(e, errno, "lowering ambient %s", cap_name(cap));
 	uint64_t eff, prm, inh;
-	r = caps_get(&eff, &prm, &inh, e);
+	int r = caps_get(&eff, &prm, &inh, e);
 	if (r < 0)
 		return r;
 	uint64_t m = ~CAP_BIT(cap);

@@ -31,11 +31,15 @@ int caps_parse_list(const char *list, uint64_t *set, struct err *e);
  * effective = permitted = keep and inheritable = empty (as Docker does
  * since CVE-2022-24769). As root (uid 0), execve then grants `keep`.
  * Capabilities the running kernel does not know are left out of `keep`;
- * -EPERM naming the first other one not held now. */
+ * -EPERM naming the first other one not held now. No call in it fails
+ * when all goes well, once caps_last() has run: a process that shares
+ * its memory (errno too) with one at work may call it. */
 int caps_apply(uint64_t keep, struct err *e);
-/* Drops one capability from every set (bounding, ambient, effective,
- * permitted, inheritable); the others stay as they are. */
-int caps_drop(int cap, struct err *e);
+/* The running kernel's last capability, asked once. */
+int caps_last(void);
+/* Drops one capability from the effective, permitted and inheritable sets:
+ * no privilege needed, and under no_new_privs it cannot come back. */
+int caps_lower(int cap, struct err *e);
 /* The current sets of this thread (any pointer may be NULL). */
 int caps_get(uint64_t *eff, uint64_t *prm, uint64_t *inh, struct err *e);
 

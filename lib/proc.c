@@ -25,13 +25,17 @@ pid_t proc_clone(unsigned long flags)
 
 /* The child's stack: in .bss, so only the pages it touches are ever
  * made; the top ones, as deep as run's init goes, at once (util.h's
- * mem_populate). One child at a time uses it (see proc.h). */
+ * mem_populate). One child at a time uses it (see proc.h), and a child of
+ * that child the lower half. */
 #define CHILD_STACK_PREFAULT (12 << 10)
 static char child_stack[512 << 10] BIG_BSS(child_stack) __attribute__((aligned(4096)));
 
 pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *), void *arg)
 {
 	char *top = child_stack + sizeof(child_stack);
+	char *sp = __builtin_frame_address(0);
+	if (sp > child_stack && sp < top)
+		top = child_stack + sizeof(child_stack) / 2;
 	mem_populate(top - CHILD_STACK_PREFAULT, CHILD_STACK_PREFAULT);
 	return clone(fn, top, (int)(flags | CLONE_VM | SIGCHLD), arg);
 }
@@ -69,19 +73,32 @@ void proc_close_from(unsigned first)
 		close(fd);
 }
 
+void proc_cloexec_from(unsigned first)
+{
+	if (syscall(SYS_close_range, first, ~0u, 4 /* CLOSE_RANGE_CLOEXEC */) == 0)
+		return;
+	for (int fd = (int)first; fd < 65536; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+size_t proc_cpus_less_ours(const unsigned long *all, size_t n, unsigned long other[PROC_CPU_WORDS])
+{
+	int cpu = sched_getcpu();
+	if (cpu < 0 || (size_t)cpu / 64 >= n / sizeof(long))
+		return 0;
+	memcpy(other, all, n);
+	other[cpu / 64] &= ~(1UL << cpu % 64);
+	for (size_t i = 0; i < n / sizeof(long); i++)
+		if (other[i])
+			return n;
+	return 0;
+}
+
 size_t proc_cpus_other(unsigned long all[PROC_CPU_WORDS], unsigned long other[PROC_CPU_WORDS])
 {
 	/* the raw call returns the size of the kernel's set */
 	long n = syscall(SYS_sched_getaffinity, 0, PROC_CPU_WORDS * sizeof(long), all);
-	int cpu = sched_getcpu();
-	if (n <= 0 || cpu < 0 || (size_t)cpu / 64 >= (size_t)n / sizeof(long))
-		return 0;
-	memcpy(other, all, (size_t)n);
-	other[cpu / 64] &= ~(1UL << cpu % 64);
-	for (size_t i = 0; i < (size_t)n / sizeof(long); i++)
-		if (other[i])
-			return (size_t)n;
-	return 0;
+	return n <= 0 ? 0 : proc_cpus_less_ours(all, (size_t)n, other);
 }
 
 int proc_exit_code(int st)

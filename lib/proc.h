@@ -13,9 +13,11 @@ pid_t proc_clone(unsigned long flags);
 /* The same, with the child running fn(arg) on a stack of its own in our
  * memory (CLONE_VM): nothing is copied, and no page of ours faults later
  * for copy-on-write, which is most of what a fork costs on a VM. The
- * child must leave through _exit or exec, and while it lives the caller
- * only waits for it (its errno is ours, and so is the malloc arena). One
- * such child at a time. Returns its pid, -1 with errno. */
+ * child must leave through _exit or exec. Its errno is ours, and so is
+ * the malloc arena: while both run, at most one mallocs, and neither
+ * trusts errno where the other may be failing a call. One such child at
+ * a time; it may start one of its own (on the lower half of the stack).
+ * Returns its pid, -1 with errno. */
 pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *), void *arg);
 /* The environment of a command: base (NULL: none) with each NAME=VALUE of
  * set[0..n) in place of base's NAME, or added; the strings are borrowed.
@@ -24,6 +26,9 @@ char **proc_env(char *const *base, const char *const *set, size_t n);
 /* Closes every fd from first on (close_range, or one by one before Linux
  * 5.9). */
 void proc_close_from(unsigned first);
+/* Marks every fd from first on close-on-exec (close_range, or one by one
+ * before Linux 5.11). */
+void proc_cloexec_from(unsigned first);
 /* For a child that should work beside us rather than after us: a
  * scheduler that starts a child on its parent's CPU (as the one of a VM
  * that keeps its idle vCPUs halted may) has the two take turns. Fills all
@@ -32,6 +37,8 @@ void proc_close_from(unsigned first);
  * is allowed. */
 #define PROC_CPU_WORDS 16
 size_t proc_cpus_other(unsigned long all[PROC_CPU_WORDS], unsigned long other[PROC_CPU_WORDS]);
+/* The same for a set of n bytes we have: other = all less our CPU. */
+size_t proc_cpus_less_ours(const unsigned long *all, size_t n, unsigned long other[PROC_CPU_WORDS]);
 /* execvp with the PATH of envp (not environ's, which it leaves alone): as
  * musl's, no PATH means /usr/local/bin:/bin:/usr/bin, and EACCES met on
  * the way is reported when nothing is found. Returns only on failure,

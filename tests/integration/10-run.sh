@@ -192,6 +192,20 @@ only_stdio_fds() {
 	exec 7<&-
 }
 
+preserve_fds_pass_no_fd_of_ours() {
+	# With no fd 3 or 4 from the caller, corral's own pipes may take those
+	# numbers: they must still close at exec.
+	out=$(exec 3<&- 4<&-; $CORRAL run --preserve-fds 2 -- sh -c 'readlink /proc/$$/fd/3 /proc/$$/fd/4; true' 2>/dev/null)
+	expect_eq "fds 3 and 4" "$out" ""
+}
+
+init_keeps_a_cwd_of_its_own() {
+	# The init sets the command's root and cwd in an fs_struct the two
+	# share, then leaves it: a cd of the command must not move PID 1.
+	out=$($CORRAL run --cwd / --cap-add SYS_PTRACE -- sh -c 'cd /tmp && readlink /proc/1/cwd')
+	expect_eq "PID 1's cwd after the command's cd" "$out" "/"
+}
+
 no_host_dir_via_cwd_or_fd() {
 	# CVE-2024-21626: a host directory fd left open, then reached as cwd.
 	mkdir -p "$T_TMP/hostdir"
@@ -301,6 +315,7 @@ cpus_are_the_callers() {
 	one=$(echo "$mine" | sed 's/[-,].*//')
 	expect_eq "under taskset -c $one" \
 		"$(taskset -c "$one" $CORRAL run -- sed -n "$allowed" /proc/self/status)" "$one"
+	expect_eq "with --net host" "$($CORRAL run --net host -- sed -n "$allowed" /proc/self/status)" "$mine"
 	[ "$(nproc)" -ge 2 ] || return 0
 	out=$(taskset -c 0,1 $CORRAL run -- sh -c "sed -n '$allowed' /proc/self/status /proc/1/status")
 	expect_eq "under taskset -c 0,1" "$out" "$(printf '0-1\n0-1')"
@@ -327,6 +342,8 @@ t "exit codes: status, 128+N, 125, 126, 127" exit_codes
 t "the sandbox dies with corral" sandbox_dies_with_corral
 t "nothing survives once the command exits" nothing_survives_the_command
 t "only fds 0-2 reach the command, --preserve-fds passes more" only_stdio_fds
+t "--preserve-fds passes no fd of corral's own" preserve_fds_pass_no_fd_of_ours
+t "PID 1 keeps a cwd of its own" init_keeps_a_cwd_of_its_own
 t "no host directory through cwd or fd" no_host_dir_via_cwd_or_fd
 t "/proc/1/exe cannot be written from inside" exe_is_not_writable
 t "--no-pivot takes MS_MOVE + chroot, --debug says which" pivot_fallback_flag
