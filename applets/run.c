@@ -376,7 +376,10 @@ static int command_main(void *p)
 		_exit(fail_err(&e));
 	/* The root is built and our cwd in it: the init made both in the
 	 * fs_struct we shared, then left it to us. */
-	if (read(a->ready[0], &how, 1) != 1)
+	ssize_t n = read(a->ready[0], &how, 1);
+	if (n < 0)	/* the filter denies read */
+		_exit(fail(EXIT_CORRAL, "waiting for the root: %s", strerror(errno)));
+	if (n != 1)	/* the init failed, and said why */
 		_exit(EXIT_CORRAL);
 	/* Without pivot_root the old root is still there, above the chroot:
 	 * CAP_SYS_CHROOT would be the classic way out. */

@@ -53,6 +53,15 @@ EOF
 	# getpgid is 121; errno 38 is ENOSYS.
 	expect_eq "denied getpgid" "$($CORRAL run --seccomp "$T_TMP/p.json" -- python3 -c "$SYSCALL" 121 0)" "ENOSYS"
 	expect_eq "getpid allowed" "$($CORRAL run --seccomp "$T_TMP/p.json" -- python3 -c "$SYSCALL" 39)" "ok"
+	# The command's process loads the filter, then reads the init's go:
+	# a profile that denies read stops it there, and says so.
+	cat > "$T_TMP/noread.json" <<'EOF'
+{ "defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [ { "names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1 } ] }
+EOF
+	expect_rc 125 sh -c "$CORRAL run --seccomp $T_TMP/noread.json -- true 2>$T_TMP/noread.err"
+	grep -q "waiting for the root: Operation not permitted" "$T_TMP/noread.err" ||
+		fail "no message: $(cat "$T_TMP/noread.err")"
 }
 
 seccomp_bad_profiles_fail_cleanly() {
