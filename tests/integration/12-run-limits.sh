@@ -39,8 +39,16 @@ cpus_limit_is_written() {
 		expect_eq "cfs_quota_us" "$(cat "$d/cpu.cfs_quota_us")" "50000"
 		expect_eq "cfs_period_us" "$(cat "$d/cpu.cfs_period_us")" "100000"
 	fi
-	# The sandbox's processes are in it.
-	[ -n "$(cat "$d/cgroup.procs")" ] || fail "empty cgroup"
+	# The sandbox's processes are in it: run makes the cgroup before the
+	# clone and puts the init in it after, so give it that moment. On
+	# failure, TERM lets run remove its cgroup (a KILL would leave it to
+	# the next tests).
+	i=0
+	until [ -n "$(cat "$d/cgroup.procs")" ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { kill -TERM $pid; wait $pid || :; fail "empty cgroup"; }
+		sleep 0.05
+	done
 	wait $pid
 }
 
