@@ -790,7 +790,9 @@ int run_main(int argc, char **argv)
 	o.root.sysfs_later = o.netjoin >= 0;
 	/* The init goes to another CPU at once: where it would start on ours
 	 * (proc_cpus_other), it would wait for the netns (14% off a run);
-	 * it takes our set back before the command. Not with --net host. */
+	 * it takes our set back once the root is built. Not with --net host.
+	 * The init puts the command's process on a CPU other than its own,
+	 * with any --net; that one takes our set back before its filter. */
 	unsigned long other[PROC_CPU_WORDS];
 	o.ncpus = proc_cpus_other(o.cpus, other);
 	o.move_init = o.ncpus && o.netjoin >= 0;
