@@ -92,9 +92,7 @@
 #include "proc.h"
 #include "rtnl.h"
 #include "sandbox_ref.h"
-#include "registry.h"
 #include "seccomp.h"
-#include "store.h"
 #include "util.h"
 
 #define DEFAULT_OVERLAY_SIZE (256ull << 20)
@@ -647,46 +645,11 @@ static int leave_pod(const struct run_opts *o, int code)
  * directory, and the config fills in what the command line left out. */
 static __attribute__((noinline)) int prepare_image(struct run_opts *o, struct err *e)
 {
-	static const char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	struct image_ref ref;
-	struct store st;
 	struct image_config c;
-	char name[600], digest[DIGEST_LEN + 1], path[PATH_MAX];
-	char *cfg = NULL;
-	size_t len;
+	char path[PATH_MAX];
 
-	if (ref_parse(o->image, &ref, e) < 0)
+	if (image_open(o->image, path, sizeof(path), &c, e) < 0)
 		return err_prefix(e, "--image %s", o->image);
-	ref_format(&ref, name, sizeof(name));
-	if (store_open(&st, NULL, e) < 0)
-		return -e->code;
-	int r = ref.digest[0] ? (snprintf(digest, sizeof(digest), "%s", ref.digest), 0)
-			      : store_ref_get(&st, name, digest, e);
-	if (r == 0 && !store_has_blob(&st, digest))
-		r = -ENOENT;
-	if (r == -ENOENT) {
-		struct pull_opts po = { 0 };
-		struct pull_result res;
-		r = registry_pull(&st, &ref, &po, &res, e);
-		if (r == 0)
-			memcpy(digest, res.digest, sizeof(digest));
-	}
-	if (r == 0 && !store_has_rootfs(&st, digest))
-		r = store_rootfs_build(&st, digest, e);
-	struct manifest m;
-	if (r == 0)
-		r = store_rootfs_path(&st, digest, path, sizeof(path), e);
-	if (r == 0)
-		r = store_manifest(&st, digest, &m, e);
-	if (r == 0)
-		r = store_blob_read(&st, m.config, 1 << 20, &cfg, &len, e);
-	store_close(&st);
-	if (r < 0)
-		return err_prefix(e, "--image %s", o->image);
-	r = image_config_parse(cfg, len, &c, e);
-	free(cfg);
-	if (r < 0)
-		return r;
 	o->root.lower = strdup(path);
 	char **argv = image_argv(&c, o->entrypoint, o->argv, e);
 	if (!argv || !o->root.lower)
@@ -694,20 +657,8 @@ static __attribute__((noinline)) int prepare_image(struct run_opts *o, struct er
 	o->argv = argv;
 	/* The image's environment, not ours; --env still wins. */
 	o->clear_env = true;
-	size_t n = 0, k;
-	for (char **v = c.env; v && *v; v++)
-		n++;
-	int has_path = 0;
-	for (k = 0; k < n; k++)
-		has_path |= !strncmp(c.env[k], "PATH=", 5);
-	if (n + !has_path + o->nset_env > MAX_ENV)
+	if (image_env(&c, o->set_env, &o->nset_env, MAX_ENV) < 0)
 		return err_set(e, E2BIG, "--image %s: too many variables", o->image);
-	memmove(o->set_env + n + !has_path, o->set_env, o->nset_env * sizeof(*o->set_env));
-	if (!has_path)
-		o->set_env[0] = default_path;
-	for (k = 0; k < n; k++)
-		o->set_env[k + !has_path] = strdup(c.env[k]);
-	o->nset_env += n + !has_path;
 	if (!o->cwd_given)
 		o->cwd = c.workdir[0] ? strdup(c.workdir) : "/";
 	if (!o->user && c.user[0])

@@ -9,6 +9,8 @@
 
 #include "image.h"
 #include "json.h"
+#include "registry.h"
+#include "store.h"
 #include "util.h"
 
 /* A JSON array of strings (or null/absent: *out stays NULL). */
@@ -220,4 +222,64 @@ int image_user(int rootfs_fd, const char *user, uid_t *uid, gid_t *gid, struct e
 	*uid = u;
 	*gid = g;
 	return r;
+}
+
+int image_open(const char *name, char *rootfs, size_t n, struct image_config *c, struct err *e)
+{
+	struct image_ref ref;
+	struct store st;
+	struct manifest m;
+	char full[600], digest[DIGEST_LEN + 1];
+	char *cfg = NULL;
+	size_t len;
+
+	if (ref_parse(name, &ref, e) < 0)
+		return -e->code;
+	ref_format(&ref, full, sizeof(full));
+	if (store_open(&st, NULL, e) < 0)
+		return -e->code;
+	int r = ref.digest[0] ? (snprintf(digest, sizeof(digest), "%s", ref.digest), 0)
+			      : store_ref_get(&st, full, digest, e);
+	if (r == 0 && !store_has_blob(&st, digest))
+		r = -ENOENT;
+	if (r == -ENOENT) {
+		struct pull_opts po = { 0 };
+		struct pull_result res;
+		r = registry_pull(&st, &ref, &po, &res, e);
+		if (r == 0)
+			memcpy(digest, res.digest, sizeof(digest));
+	}
+	if (r == 0 && !store_has_rootfs(&st, digest))
+		r = store_rootfs_build(&st, digest, e);
+	if (r == 0)
+		r = store_rootfs_path(&st, digest, rootfs, n, e);
+	if (r == 0)
+		r = store_manifest(&st, digest, &m, e);
+	if (r == 0)
+		r = store_blob_read(&st, m.config, 1 << 20, &cfg, &len, e);
+	store_close(&st);
+	if (r == 0)
+		r = image_config_parse(cfg, len, c, e);
+	free(cfg);
+	return r;
+}
+
+int image_env(const struct image_config *c, const char **set, size_t *nset, size_t max)
+{
+	static const char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	size_t n = 0, k;
+	for (char **v = c->env; v && *v; v++)
+		n++;
+	int has_path = 0;
+	for (k = 0; k < n; k++)
+		has_path |= !strncmp(c->env[k], "PATH=", 5);
+	if (n + !has_path + *nset > max)
+		return -E2BIG;
+	memmove(set + n + !has_path, set, *nset * sizeof(*set));
+	if (!has_path)
+		set[0] = default_path;
+	for (k = 0; k < n; k++)
+		set[k + !has_path] = strdup(c->env[k]);
+	*nset += n + !has_path;
+	return 0;
 }
