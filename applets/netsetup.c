@@ -60,30 +60,15 @@
 
 #include "applets.h"
 #include "cni.h"
-#include "ipam.h"
 #include "json.h"
 #include "netns.h"
-#include "nft.h"
+#include "netsetup.h"
 #include "nl.h"
 #include "rtnl.h"
 #include "util.h"
 
-struct ns_ctx {
-	const char *ns;		/* -n NS or a trailing "netns NS"; NULL: ours */
-	bool json;
-	struct err e;
-};
-
-/* A subcommand: `OBJECT VERB ARGS...`; verb NULL takes any words. fn gets
- * the words after OBJECT VERB. */
-struct netsetup_cmd {
-	const char *object;
-	const char *verb;
-	int (*fn)(struct ns_ctx *c, int argc, char **argv);
-};
-
 /* A lib/ error; EPERM gets told what it lacks. */
-static int net_fail(struct ns_ctx *c)
+int net_fail(struct ns_ctx *c)
 {
 	if ((c->e.code == EPERM || c->e.code == EACCES) && geteuid() != 0)
 		return fail(EXIT_CORRAL, "%s; needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)", c->e.msg);
@@ -91,7 +76,7 @@ static int net_fail(struct ns_ctx *c)
 }
 
 /* Bad input: one line, exit 125, nothing done. */
-static int bad(const char *fmt, const char *arg)
+int net_bad(const char *fmt, const char *arg)
 {
 	msg(fmt, arg);
 	return EXIT_CORRAL;
@@ -117,7 +102,7 @@ static int take_netns(struct ns_ctx *c, int *argc, char **argv)
 		if (strcmp(argv[i], "netns"))
 			continue;
 		if (c->ns && strcmp(c->ns, argv[i + 1]))
-			return bad("two netns given: '%s'", argv[i + 1]);
+			return net_bad("two netns given: '%s'", argv[i + 1]);
 		c->ns = argv[i + 1];
 		memmove(argv + i, argv + i + 2, (size_t)(*argc - i - 2) * sizeof(*argv));
 		*argc -= 2;
@@ -131,31 +116,26 @@ static int take_netns(struct ns_ctx *c, int *argc, char **argv)
 static int netns_add_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	if (argc != 1)
-		return bad("usage: netns add NAME%s", "");
+		return net_bad("usage: netns add NAME%s", "");
 	return netns_add(argv[0], &c->e) < 0 ? net_fail(c) : 0;
 }
 
 static int netns_del_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	if (argc != 1)
-		return bad("usage: netns del NAME%s", "");
+		return net_bad("usage: netns del NAME%s", "");
 	return netns_del(argv[0], &c->e) < 0 ? net_fail(c) : 0;
 }
 
-/* A list printed as text lines, or as one JSON array with --json. */
-struct list_out {
-	bool json;
-	struct jw w;
-};
 
-static void list_begin(struct list_out *o, bool json)
+void list_begin(struct list_out *o, bool json)
 {
 	o->json = json;
 	jw_init(&o->w, false);
 	jw_arr(&o->w);
 }
 
-static int list_end(struct list_out *o, int r, struct ns_ctx *c)
+int list_end(struct list_out *o, int r, struct ns_ctx *c)
 {
 	jw_arr_end(&o->w);
 	const char *text = jw_done(&o->w, NULL);
@@ -187,7 +167,7 @@ static int netns_list_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	struct list_out o;
 	if (argc != 0)
-		return bad("unexpected '%s'", argv[0]);
+		return net_bad("unexpected '%s'", argv[0]);
 	list_begin(&o, c->json);
 	return list_end(&o, netns_list(print_netns, &o, &c->e), c);
 }
@@ -200,37 +180,37 @@ static int link_add_cmd(struct ns_ctx *c, int argc, char **argv)
 	bool veth;
 
 	if (argc < 3 || strcmp(argv[1], "type"))
-		return bad("usage: link add NAME type bridge|veth ...%s", "");
+		return net_bad("usage: link add NAME type bridge|veth ...%s", "");
 	name = argv[0];
 	if (!strcmp(argv[2], "bridge")) {
 		veth = false;
 		if (argc != 3)
-			return bad("unexpected '%s'", argv[3]);
+			return net_bad("unexpected '%s'", argv[3]);
 	} else if (!strcmp(argv[2], "veth")) {
 		veth = true;
 		int i = 3;
 		if (i < argc && !strcmp(argv[i], "peer"))
 			i++;
 		else
-			return bad("veth %s: needs 'peer NAME'", name);
+			return net_bad("veth %s: needs 'peer NAME'", name);
 		if (i < argc && !strcmp(argv[i], "name"))
 			i++;
 		if (i >= argc)
-			return bad("veth %s: needs 'peer NAME'", name);
+			return net_bad("veth %s: needs 'peer NAME'", name);
 		peer = argv[i++];
 		if (i + 1 < argc && !strcmp(argv[i], "netns")) {
 			peer_ns = argv[i + 1];
 			i += 2;
 		}
 		if (i != argc)
-			return bad("unexpected '%s'", argv[i]);
+			return net_bad("unexpected '%s'", argv[i]);
 	} else {
-		return bad("link type '%s' is not supported (bridge, veth)", argv[2]);
+		return net_bad("link type '%s' is not supported (bridge, veth)", argv[2]);
 	}
 	if (!rtnl_valid_ifname(name))
-		return bad("bad interface name '%s'", name);
+		return net_bad("bad interface name '%s'", name);
 	if (peer && !rtnl_valid_ifname(peer))
-		return bad("bad interface name '%s'", peer);
+		return net_bad("bad interface name '%s'", peer);
 
 	int nsfd = -1;
 	if (peer_ns && (nsfd = netns_open(peer_ns, &c->e)) < 0)
@@ -297,14 +277,14 @@ static int link_set_cmd(struct ns_ctx *c, int argc, char **argv)
 	int n = 0, r = 0;
 
 	if (argc < 2)
-		return bad("usage: link set DEV up|down|master BR|nomaster|netns NS|name NEW|mtu N%s", "");
+		return net_bad("usage: link set DEV up|down|master BR|nomaster|netns NS|name NEW|mtu N%s", "");
 	const char *dev = argv[0];
 	if (!rtnl_valid_ifname(dev))
-		return bad("bad interface name '%s'", dev);
+		return net_bad("bad interface name '%s'", dev);
 	for (int i = 1; i < argc; i++) {
 		const char *w = argv[i];
 		if (n == (int)ARRAY_SIZE(s))
-			return bad("too many settings at '%s'", w);
+			return net_bad("too many settings at '%s'", w);
 		struct set_step *p = &s[n];
 		p->fd = -1;
 		p->arg = NULL;
@@ -315,27 +295,27 @@ static int link_set_cmd(struct ns_ctx *c, int argc, char **argv)
 		} else if (!strcmp(w, "master") || !strcmp(w, "netns") ||
 			   !strcmp(w, "name") || !strcmp(w, "mtu")) {
 			if (i + 1 >= argc)
-				return bad("'%s' needs a value", w);
+				return net_bad("'%s' needs a value", w);
 			p->arg = argv[++i];
 			if (!strcmp(w, "master")) {
 				p->op = SET_MASTER;
 				if (!rtnl_valid_ifname(p->arg))
-					return bad("bad interface name '%s'", p->arg);
+					return net_bad("bad interface name '%s'", p->arg);
 			} else if (!strcmp(w, "name")) {
 				p->op = SET_NAME;
 				if (!rtnl_valid_ifname(p->arg))
-					return bad("bad interface name '%s'", p->arg);
+					return net_bad("bad interface name '%s'", p->arg);
 			} else if (!strcmp(w, "mtu")) {
 				uint64_t v;
 				p->op = SET_MTU;
 				if (parse_u64(p->arg, 68, 65535, &v, &c->e) < 0)
-					return bad("bad mtu '%s' (68..65535)", p->arg);
+					return net_bad("bad mtu '%s' (68..65535)", p->arg);
 				p->mtu = (unsigned)v;
 			} else {
 				p->op = SET_NETNS;
 			}
 		} else {
-			return bad("unknown setting '%s'", w);
+			return net_bad("unknown setting '%s'", w);
 		}
 		n++;
 	}
@@ -354,9 +334,9 @@ static int link_set_cmd(struct ns_ctx *c, int argc, char **argv)
 static int link_del_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	if (argc != 1)
-		return bad("usage: link del DEV%s", "");
+		return net_bad("usage: link del DEV%s", "");
 	if (!rtnl_valid_ifname(argv[0]))
-		return bad("bad interface name '%s'", argv[0]);
+		return net_bad("bad interface name '%s'", argv[0]);
 	struct nl nl;
 	int r = open_rtnl(c, &nl);
 	if (r == 0) {
@@ -393,7 +373,7 @@ static int link_list_cmd(struct ns_ctx *c, int argc, char **argv)
 {
 	struct list_out o;
 	if (argc != 0)
-		return bad("unexpected '%s'", argv[0]);
+		return net_bad("unexpected '%s'", argv[0]);
 	struct nl nl;
 	int r = open_rtnl(c, &nl);
 	if (r < 0)
@@ -414,12 +394,12 @@ static int addr_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 	if (take_netns(c, &argc, argv))
 		return EXIT_CORRAL;
 	if (argc != 3 || strcmp(argv[1], "dev"))
-		return bad("usage: addr add|del ADDR/LEN dev DEV [netns NS]%s", "");
+		return net_bad("usage: addr add|del ADDR/LEN dev DEV [netns NS]%s", "");
 	dev = argv[2];
 	if (rtnl_parse_prefix(argv[0], &a, false, false, &c->e) < 0)
-		return bad("%s", c->e.msg);
+		return net_bad("%s", c->e.msg);
 	if (!rtnl_valid_ifname(dev))
-		return bad("bad interface name '%s'", dev);
+		return net_bad("bad interface name '%s'", dev);
 	struct nl nl;
 	int r = open_rtnl(c, &nl);
 	if (r == 0) {
@@ -441,29 +421,29 @@ static int route_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 	if (take_netns(c, &argc, argv))
 		return EXIT_CORRAL;
 	if (argc < 1)
-		return bad("usage: route add|del default|PREFIX [via GW] [dev DEV] [netns NS]%s", "");
+		return net_bad("usage: route add|del default|PREFIX [via GW] [dev DEV] [netns NS]%s", "");
 	if (rtnl_parse_prefix(argv[0], &dst, false, true, &c->e) < 0)
-		return bad("%s", c->e.msg);
+		return net_bad("%s", c->e.msg);
 	for (int i = 1; i < argc; i += 2) {
 		if (i + 1 >= argc)
-			return bad("'%s' needs a value", argv[i]);
+			return net_bad("'%s' needs a value", argv[i]);
 		if (!strcmp(argv[i], "via") && !have_gw) {
 			if (rtnl_parse_prefix(argv[i + 1], &gw, false, false, &c->e) < 0 ||
 			    gw.len != (gw.family == AF_INET ? 32 : 128))
-				return bad("bad gateway '%s'", argv[i + 1]);
+				return net_bad("bad gateway '%s'", argv[i + 1]);
 			have_gw = true;
 		} else if (!strcmp(argv[i], "dev") && !dev) {
 			dev = argv[i + 1];
 			if (!rtnl_valid_ifname(dev))
-				return bad("bad interface name '%s'", dev);
+				return net_bad("bad interface name '%s'", dev);
 		} else {
-			return bad("unexpected '%s'", argv[i]);
+			return net_bad("unexpected '%s'", argv[i]);
 		}
 	}
 	if (!have_gw && !dev)
-		return bad("route %s: needs 'via GW' or 'dev DEV'", argv[0]);
+		return net_bad("route %s: needs 'via GW' or 'dev DEV'", argv[0]);
 	if (have_gw && dst.len && dst.family != gw.family)
-		return bad("route %s: gateway of another address family", argv[0]);
+		return net_bad("route %s: gateway of another address family", argv[0]);
 	struct nl nl;
 	int r = open_rtnl(c, &nl);
 	if (r == 0) {
@@ -495,344 +475,7 @@ static const struct netsetup_cmd core_cmds[] = {
 	{ 0 }
 };
 
-/* ---- nat, ipam, gc ---- */
-
-/* A netfilter socket in c->ns (or here). */
-static int open_nfnl(struct ns_ctx *c, struct nl *nl)
-{
-	if (!c->ns)
-		return nl_open(nl, NETLINK_NETFILTER, &c->e);
-	int fd = netns_open(c->ns, &c->e);
-	if (fd < 0)
-		return fd;
-	int r = nl_open_in(nl, NETLINK_NETFILTER, fd, &c->e);
-	close(fd);
-	return r;
-}
-
-/* SUBNET bridge BR [network NET] */
-static int nat_args(struct ns_ctx *c, int argc, char **argv, struct nft_nat *n)
-{
-	if (argc != 3 && argc != 5)
-		return bad("usage: nat add|del SUBNET bridge BR [network NET]%s", "");
-	if (ipam_parse_cidr(argv[0], &n->subnet, &c->e) < 0)
-		return bad("%s", c->e.msg);
-	if (strcmp(argv[1], "bridge"))
-		return bad("unexpected '%s' (want 'bridge BR')", argv[1]);
-	n->bridge = argv[2];
-	if (!rtnl_valid_ifname(n->bridge))
-		return bad("bad interface name '%s'", n->bridge);
-	n->network = n->bridge;
-	if (argc == 5) {
-		if (strcmp(argv[3], "network"))
-			return bad("unexpected '%s'", argv[3]);
-		n->network = argv[4];
-	}
-	if (!valid_name(n->network, 32))
-		return bad("bad network name '%s'", n->network);
-	return 0;
-}
-
-static int nat_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
-{
-	struct nft_nat n;
-	struct nl nl;
-	int r = nat_args(c, argc, argv, &n), count = 0;
-	if (r)
-		return r;
-	if (open_nfnl(c, &nl) < 0)
-		return net_fail(c);
-	r = add ? nft_nat_add(&nl, NULL, &n, &count, &c->e)
-		: nft_nat_del(&nl, NULL, n.network, &count, &c->e);
-	nl_close(&nl);
-	return r < 0 ? net_fail(c) : 0;
-}
-
-static int nat_add_cmd(struct ns_ctx *c, int argc, char **argv) { return nat_cmd(c, argc, argv, true); }
-static int nat_del_cmd(struct ns_ctx *c, int argc, char **argv) { return nat_cmd(c, argc, argv, false); }
-
-/* "NET CIDR BRIDGE" (a rule's tag after its prefix) into its three words,
- * each cut at its buffer's size: 40, 24, 20. */
-static bool tag_words(const char *s, char *net, char *cidr, char *br)
-{
-	char *out[3] = { net, cidr, br };
-	const size_t max[3] = { 39, 23, 19 };
-
-	for (int i = 0; i < 3; i++) {
-		size_t n = 0;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		while (*s && *s != ' ' && *s != '\t' && n < max[i])
-			out[i][n++] = *s++;
-		if (!n)
-			return false;
-		out[i][n] = 0;
-	}
-	return true;
-}
-
-static int nat_list_cmd(struct ns_ctx *c, int argc, char **argv)
-{
-	struct nft_rule_info *rules;
-	struct list_out o;
-	size_t count;
-	struct nl nl;
-
-	if (argc != 0)
-		return bad("unexpected '%s'", argv[0]);
-	if (open_nfnl(c, &nl) < 0)
-		return net_fail(c);
-	int r = nft_rules(&nl, 1, &rules, &count, &c->e);
-	nl_close(&nl);
-	if (r < 0)
-		return net_fail(c);
-	list_begin(&o, c->json);
-	for (size_t i = 0; i < count; i++) {
-		/* one line per network: its masquerade rule */
-		char net[40], cidr[24], br[20];
-		if (strcmp(rules[i].chain, "postrouting") ||
-		    strncmp(rules[i].comment, NFT_TAG_PREFIX, strlen(NFT_TAG_PREFIX)) ||
-		    !tag_words(rules[i].comment + strlen(NFT_TAG_PREFIX), net, cidr, br))
-			continue;
-		if (o.json) {
-			jw_obj(&o.w);
-			jw_key(&o.w, "network");
-			jw_str(&o.w, net);
-			jw_key(&o.w, "subnet");
-			jw_str(&o.w, cidr);
-			jw_key(&o.w, "bridge");
-			jw_str(&o.w, br);
-			jw_obj_end(&o.w);
-		} else {
-			printf("%s\t%s\tbridge %s\n", net, cidr, br);
-		}
-	}
-	free(rules);
-	return list_end(&o, 0, c);
-}
-
-/* Takes "--NAME VALUE" or "--NAME=VALUE" at argv[*i]; NULL if not it. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *err)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n))
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		msg("'%s' needs a value", name);
-		*err = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-static int parse_owner_opt(struct ns_ctx *c, const char *v, struct ipam_owner *o)
-{
-	if (ipam_parse_owner(v, o, &c->e) < 0)
-		return bad("%s", c->e.msg);
-	return 0;
-}
-
-static int ipam_alloc_cmd(struct ns_ctx *c, int argc, char **argv)
-{
-	struct ipam_net n = { 0 };
-	struct ipam_owner o = { .kind = IPAM_OWNER_NONE };
-	uint32_t want = 0, addr;
-	int err = 0;
-
-	if (argc < 1)
-		return bad("usage: ipam alloc NETWORK [--subnet CIDR] [--gateway GW] [--ip ADDR] [--owner O]%s", "");
-	n.name = argv[0];
-	if (!valid_name(n.name, IPAM_NAME_MAX))
-		return bad("bad network name '%s'", n.name);
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		if ((v = opt_value(argc, argv, &i, "--subnet", &err))) {
-			if (ipam_parse_cidr(v, &n.subnet, &c->e) < 0)
-				return bad("%s", c->e.msg);
-			if (n.subnet.prefix > IPAM_MAX_PREFIX)
-				return bad("subnet '%s' has no room for hosts", v);
-		} else if ((v = opt_value(argc, argv, &i, "--gateway", &err))) {
-			if (ipam_parse_addr(v, &n.gateway, &c->e) < 0)
-				return bad("%s", c->e.msg);
-		} else if ((v = opt_value(argc, argv, &i, "--ip", &err))) {
-			if (ipam_parse_addr(v, &want, &c->e) < 0)
-				return bad("%s", c->e.msg);
-		} else if ((v = opt_value(argc, argv, &i, "--owner", &err))) {
-			if (parse_owner_opt(c, v, &o))
-				return EXIT_CORRAL;
-		} else if (err) {
-			return EXIT_CORRAL;
-		} else {
-			return bad("unexpected '%s'", argv[i]);
-		}
-		if (err)
-			return EXIT_CORRAL;
-	}
-	if (o.kind == IPAM_OWNER_NONE && ipam_owner_pid(getppid(), &o, &c->e) < 0)
-		return fail_err(&c->e);
-	if (ipam_alloc(&n, &o, want, &addr, &c->e) < 0)
-		return fail_err(&c->e);
-	struct ipam_subnet sn;
-	uint32_t gw;
-	char a[16];
-	ipam_fmt_addr(addr, a);
-	if (n.subnet.prefix)
-		sn = n.subnet;
-	else if (ipam_subnet_get(&n, &sn, &gw, &c->e) < 0)
-		return fail_err(&c->e);
-	printf("%s/%u\n", a, sn.prefix);
-	return 0;
-}
-
-static int ipam_release_cmd(struct ns_ctx *c, int argc, char **argv)
-{
-	struct ipam_net n = { 0 };
-	struct ipam_owner o;
-	bool have_owner = false;
-	uint32_t addr = 0;
-	int err = 0, count;
-
-	if (argc < 2)
-		return bad("usage: ipam release NETWORK ADDR|--owner O%s", "");
-	n.name = argv[0];
-	if (!valid_name(n.name, IPAM_NAME_MAX))
-		return bad("bad network name '%s'", n.name);
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		if ((v = opt_value(argc, argv, &i, "--owner", &err))) {
-			/* a gone pid owner is still a valid key: no /proc lookup */
-			if (!strncmp(v, "pid:", 4)) {
-				uint64_t pid;
-				if (parse_u64(v + 4, 1, 0x7fffffff, &pid, NULL) < 0)
-					return bad("bad pid in owner '%s'", v);
-				/* start 0: whichever process had that pid */
-				o = (struct ipam_owner){ .kind = IPAM_OWNER_PID, .pid = (pid_t)pid };
-			} else if (parse_owner_opt(c, v, &o)) {
-				return EXIT_CORRAL;
-			}
-			have_owner = true;
-		} else if (err) {
-			return EXIT_CORRAL;
-		} else if (!addr) {
-			char *slash = strchr(argv[i], '/');
-			if (slash)
-				*slash = 0;	/* ADDR/PREFIX as alloc printed it */
-			if (ipam_parse_addr(argv[i], &addr, &c->e) < 0)
-				return bad("%s", c->e.msg);
-		} else {
-			return bad("unexpected '%s'", argv[i]);
-		}
-	}
-	if (ipam_release(&n, addr, have_owner ? &o : NULL, &count, &c->e) < 0)
-		return fail_err(&c->e);
-	return 0;
-}
-
-static int ipam_list_cmd(struct ns_ctx *c, int argc, char **argv)
-{
-	struct ipam_net n = { 0 };
-	struct ipam_lease *v;
-	struct list_out o;
-	size_t count;
-
-	if (argc != 1)
-		return bad("usage: ipam list NETWORK%s", "");
-	n.name = argv[0];
-	if (!valid_name(n.name, IPAM_NAME_MAX))
-		return bad("bad network name '%s'", n.name);
-	int r = ipam_list(&n, &v, &count, &c->e);
-	if (r == -ENOENT)
-		count = 0, v = NULL;	/* a network never used has no leases */
-	else if (r < 0)
-		return fail_err(&c->e);
-	list_begin(&o, c->json);
-	for (size_t i = 0; i < count; i++) {
-		char a[16], owner[96];
-		const struct ipam_owner *ow = &v[i].owner;
-		ipam_fmt_addr(v[i].addr, a);
-		if (ow->kind == IPAM_OWNER_SANDBOX)
-			snprintf(owner, sizeof(owner), "sandbox:%s", ow->sandbox);
-		else if (ow->kind == IPAM_OWNER_PID)
-			snprintf(owner, sizeof(owner), "pid:%d", (int)ow->pid);
-		else if (ow->kind == IPAM_OWNER_CONTAINER)
-			snprintf(owner, sizeof(owner), "container:%s/%s", ow->sandbox, ow->ifname);
-		else
-			snprintf(owner, sizeof(owner), "unknown");
-		if (o.json) {
-			jw_obj(&o.w);
-			jw_key(&o.w, "address");
-			jw_str(&o.w, a);
-			jw_key(&o.w, "owner");
-			jw_str(&o.w, owner);
-			if (ow->kind != IPAM_OWNER_NONE && ow->pid > 0) {
-				jw_key(&o.w, "pid");
-				jw_i64(&o.w, ow->pid);
-				jw_key(&o.w, "start");
-				jw_u64(&o.w, ow->start);
-			}
-			jw_key(&o.w, "live");
-			jw_bool(&o.w, v[i].live);
-			jw_obj_end(&o.w);
-		} else {
-			printf("%s\t%s\t%s\n", a, owner, v[i].live ? "live" : "gone");
-		}
-	}
-	free(v);
-	return list_end(&o, 0, c);
-}
-
-static int ipam_gc_cmd(struct ns_ctx *c, int argc, char **argv)
-{
-	int gone = 0, r;
-	if (argc > 1)
-		return bad("unexpected '%s'", argv[1]);
-	if (argc == 1) {
-		struct ipam_net n = { .name = argv[0] };
-		if (!valid_name(n.name, IPAM_NAME_MAX))
-			return bad("bad network name '%s'", n.name);
-		r = ipam_gc(&n, &gone, &c->e);
-		if (r == -ENOENT)
-			r = 0;
-	} else {
-		r = ipam_gc_all(NULL, &gone, &c->e);
-	}
-	if (r < 0)
-		return fail_err(&c->e);
-	if (gone)
-		msg("released %d lease%s of gone owners", gone, gone == 1 ? "" : "s");
-	return 0;
-}
-
-static int gc_cmd(struct ns_ctx *c, int argc, char **argv)
-{
-	int gone = 0;
-	if (argc != 0)
-		return bad("unexpected '%s'", argv[0]);
-	if (ipam_gc_all(NULL, &gone, &c->e) < 0)
-		return fail_err(&c->e);
-	if (gone)
-		msg("released %d lease%s of gone owners", gone, gone == 1 ? "" : "s");
-	return 0;
-}
-
-/* NAT, IPAM and gc subcommands (nat, ipam, gc) live in this table. */
-static const struct netsetup_cmd nat_cmds[] = {
-	{ "nat", "add", nat_add_cmd },
-	{ "nat", "del", nat_del_cmd },
-	{ "nat", "list", nat_list_cmd },
-	{ "ipam", "alloc", ipam_alloc_cmd },
-	{ "ipam", "release", ipam_release_cmd },
-	{ "ipam", "list", ipam_list_cmd },
-	{ "ipam", "gc", ipam_gc_cmd },
-	{ "gc", NULL, gc_cmd },
-	{ 0 }
-};
-
-static const struct netsetup_cmd *const cmd_tables[] = { core_cmds, nat_cmds };
+static const struct netsetup_cmd *const cmd_tables[] = { core_cmds, netsetup_nat_cmds };
 
 static const struct netsetup_cmd *find_cmd(int argc, char **argv)
 {
@@ -919,10 +562,10 @@ int netsetup_main(int argc, char **argv)
 			c.json = true;
 		} else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--netns")) {
 			if (++i >= argc)
-				return bad("'%s' needs a netns", argv[i - 1]);
+				return net_bad("'%s' needs a netns", argv[i - 1]);
 			c.ns = argv[i];
 		} else {
-			return bad("unknown option '%s'", argv[i]);
+			return net_bad("unknown option '%s'", argv[i]);
 		}
 	}
 	for (; i < argc; i++) {
@@ -932,7 +575,7 @@ int netsetup_main(int argc, char **argv)
 			args[n++] = argv[i];
 	}
 	if (n == 0)
-		return bad("no command given; see 'corral netsetup --help'%s", "");
+		return net_bad("no command given; see 'corral netsetup --help'%s", "");
 	const struct netsetup_cmd *cmd = find_cmd(n, args);
 	if (!cmd)
 		return fail(EXIT_CORRAL, "unknown command '%s%s%s'; see 'corral netsetup --help'",
