@@ -70,7 +70,7 @@ parts() {
 	}
 	function add(sec, addr, size, file) {
 		if (addr !~ /^0x/ || size !~ /^0x/ || hex(addr) == 0) return
-		kind = (osec ~ /^\.t?bss/) ? "bss" : "file"
+		kind = (osec ~ /^\.[tl]?bss/) ? "bss" : "file"
 		print part(file) "|" kind "|" hex(size)
 	}
 	/^Linker script and memory map/ { on = 1; next }
@@ -78,7 +78,7 @@ parts() {
 	/^\/DISCARD\// { osec = "/DISCARD/"; next }
 	/^\.[^ ]/ { osec = $1; next }
 	osec == "/DISCARD/" || osec ~ /^\.(comment|note|debug|gnu_debug|stab)/ { next }
-	/^ \*fill\*/ { if (hex($3) > 0 && hex($2) != 0) print "padding    alignment fill|" ((osec ~ /^\.t?bss/) ? "bss" : "file") "|" hex($3); next }
+	/^ \*fill\*/ { if (hex($3) > 0 && hex($2) != 0) print "padding    alignment fill|" ((osec ~ /^\.[tl]?bss/) ? "bss" : "file") "|" hex($3); next }
 	/^ \.[^ ]+$/ { pending = $1; next }
 	pending != "" && /^  +0x[0-9a-f]+ +0x[0-9a-f]+ / { add(pending, $1, $2, $3); pending = ""; next }
 	{ pending = "" }
