@@ -11,232 +11,15 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <linux/openat2.h>
-#include <zlib.h>
 
 #include "layer.h"
-
-/* How deep a whiteout may remove: deeper trees are refused, not recursed. */
-#define LAYER_MAX_DEPTH 512
+#include "layer_src.h"
 #include "tar.h"
 #include "util.h"
 
-#define IN_SIZE  (32 * 1024)
+/* How deep a whiteout may remove: deeper trees are refused, not recursed. */
+#define LAYER_MAX_DEPTH 512
 #define BUF_SIZE (64 * 1024)
-
-/* ---- the byte source: raw or gzip ----
- *
- * Gzip framing is read here and only the deflate data goes to zlib's raw
- * inflate: the member's CRC-32 is not checked (the blob's SHA-256 covers
- * every byte), its length is. So zlib can be built without its gzip code
- * and CRC tables (-DNO_GZIP). */
-
-enum gz_phase { GZ_HEADER, GZ_BODY, GZ_TRAILER, GZ_DONE };
-
-struct src {
-	layer_read_fn fn;
-	void *arg;
-	bool gz, eof, zinit;
-	enum gz_phase phase;
-	uint32_t isize;			/* output of this member, mod 2^32 */
-	unsigned members;
-	z_stream z;
-	unsigned char in[IN_SIZE];
-	size_t in_pos, in_len;
-	struct layer_stats *st;
-};
-
-static int src_fill(struct src *s, struct err *e)
-{
-	if (s->eof)
-		return 0;
-	ssize_t n = s->fn(s->arg, s->in, sizeof(s->in), e);
-	if (n < 0)
-		return (int)n;
-	if (n == 0)
-		s->eof = true;
-	s->in_pos = 0;
-	s->in_len = (size_t)n;
-	s->st->in_bytes += (uint64_t)n;
-	return 0;
-}
-
-static int truncated(struct err *e)
-{
-	return err_set(e, EBADMSG, "layer: gzip stream is truncated");
-}
-
-/* The next raw byte, or -EBADMSG at the end. */
-static int src_byte(struct src *s, struct err *e)
-{
-	if (s->in_pos == s->in_len) {
-		int r = src_fill(s, e);
-		if (r < 0)
-			return r;
-		if (s->in_pos == s->in_len)
-			return truncated(e);
-	}
-	return s->in[s->in_pos++];
-}
-
-static int gz_skip(struct src *s, size_t n, bool to_nul, struct err *e)
-{
-	for (size_t i = 0; to_nul || i < n; i++) {
-		int c = src_byte(s, e);
-		if (c < 0)
-			return c;
-		if (to_nul && c == 0)
-			return 0;
-	}
-	return 0;
-}
-
-/* RFC 1952 member header; at a clean end after a member, phase GZ_DONE. */
-static int gz_read_header(struct src *s, struct err *e)
-{
-	unsigned char h[10];
-	int c, r;
-	if (s->members && s->in_pos == s->in_len) {
-		if ((r = src_fill(s, e)) < 0)
-			return r;
-		if (s->in_pos == s->in_len) {
-			s->phase = GZ_DONE;
-			return 0;
-		}
-	}
-	for (int i = 0; i < 10; i++) {
-		c = src_byte(s, e);
-		if ((i == 0 && c != 0x1f) || (i == 1 && c != 0x8b))
-			return err_set(e, EBADMSG, s->members ? "layer: junk after the gzip stream"
-					      : "layer: not a gzip stream");
-		if (c < 0)
-			return c;
-		h[i] = (unsigned char)c;
-	}
-	if (h[2] != 8 || (h[3] & 0xe0))
-		return err_set(e, EBADMSG, "layer: unknown gzip method or flags");
-	if (h[3] & 4) {		/* FEXTRA */
-		int lo = src_byte(s, e), hi = lo < 0 ? lo : src_byte(s, e);
-		if (hi < 0)
-			return hi;
-		if ((r = gz_skip(s, (size_t)(lo | hi << 8), false, e)) < 0)
-			return r;
-	}
-	if ((h[3] & 8) && (r = gz_skip(s, 0, true, e)) < 0)	/* FNAME */
-		return r;
-	if ((h[3] & 16) && (r = gz_skip(s, 0, true, e)) < 0)	/* FCOMMENT */
-		return r;
-	if ((h[3] & 2) && (r = gz_skip(s, 2, false, e)) < 0)	/* FHCRC */
-		return r;
-	if (!s->zinit) {
-		if (inflateInit2(&s->z, -MAX_WBITS) != Z_OK)
-			return err_set(e, ENOMEM, "layer: inflateInit2 failed");
-		s->zinit = true;
-	} else {
-		inflateReset(&s->z);
-	}
-	s->isize = 0;
-	s->phase = GZ_BODY;
-	return 0;
-}
-
-static int gz_read_trailer(struct src *s, struct err *e)
-{
-	uint32_t isize = 0;
-	int c;
-	if (gz_skip(s, 4, false, e) < 0)	/* CRC-32: see above */
-		return -EBADMSG;
-	for (int i = 0; i < 4; i++) {
-		if ((c = src_byte(s, e)) < 0)
-			return c;
-		isize |= (uint32_t)c << (8 * i);
-	}
-	if (isize != s->isize)
-		return err_set(e, EBADMSG, "layer: gzip member length is %u, its trailer says %u",
-			       s->isize, isize);
-	s->members++;
-	s->phase = GZ_HEADER;
-	return 0;
-}
-
-/* Reads up to n bytes of tar; fewer only at the end of the stream. */
-static ssize_t src_read(struct src *s, void *buf, size_t n, struct err *e)
-{
-	size_t got = 0;
-	int r;
-	while (got < n) {
-		if (!s->gz) {
-			if (s->in_pos == s->in_len && (r = src_fill(s, e)) < 0)
-				return r;
-			if (s->in_pos == s->in_len)
-				break;
-			size_t k = s->in_len - s->in_pos;
-			if (k > n - got)
-				k = n - got;
-			memcpy((char *)buf + got, s->in + s->in_pos, k);
-			s->in_pos += k;
-			got += k;
-			continue;
-		}
-		if (s->phase == GZ_DONE)
-			break;
-		if (s->phase == GZ_HEADER) {
-			if ((r = gz_read_header(s, e)) < 0)
-				return r;
-			continue;
-		}
-		if (s->phase == GZ_TRAILER) {
-			if ((r = gz_read_trailer(s, e)) < 0)
-				return r;
-			continue;
-		}
-		if (s->in_pos == s->in_len) {
-			if ((r = src_fill(s, e)) < 0)
-				return r;
-			if (s->in_pos == s->in_len)
-				return truncated(e);
-		}
-		s->z.next_in = s->in + s->in_pos;
-		s->z.avail_in = (uInt)(s->in_len - s->in_pos);
-		s->z.next_out = (unsigned char *)buf + got;
-		s->z.avail_out = (uInt)(n - got);
-		r = inflate(&s->z, Z_NO_FLUSH);
-		size_t made = (n - got) - s->z.avail_out;
-		got += made;
-		s->isize += (uint32_t)made;
-		s->in_pos = s->in_len - s->z.avail_in;
-		if (r == Z_STREAM_END)
-			s->phase = GZ_TRAILER;
-		else if (r == Z_MEM_ERROR)
-			return err_set(e, ENOMEM, "layer: inflate: out of memory");
-		else if (r != Z_OK && r != Z_BUF_ERROR)
-			return err_set(e, EBADMSG, "layer: corrupt gzip data: %s",
-				       s->z.msg ? s->z.msg : "inflate failed");
-	}
-	s->st->tar_bytes += got;
-	return (ssize_t)got;
-}
-
-static int src_read_exact(struct src *s, void *buf, size_t n, const char *what, struct err *e)
-{
-	ssize_t r = src_read(s, buf, n, e);
-	if (r < 0)
-		return (int)r;
-	if ((size_t)r != n)
-		return err_set(e, EBADMSG, "layer: tar stream is truncated (in %s)", what);
-	return 0;
-}
-
-static int src_skip(struct src *s, uint64_t n, unsigned char *buf, const char *what, struct err *e)
-{
-	while (n) {
-		size_t k = n > BUF_SIZE ? BUF_SIZE : (size_t)n;
-		int r = src_read_exact(s, buf, k, what, e);
-		if (r < 0)
-			return r;
-		n -= k;
-	}
-	return 0;
-}
 
 /* ---- paths of this layer: hashes, for whiteouts that spare them ---- */
 
@@ -314,7 +97,7 @@ struct dirfix {
 struct unpack {
 	int root;			/* rootfs dir fd */
 	bool is_root;			/* euid 0: owners, devices */
-	struct src *src;
+	struct layer_src *src;
 	struct layer_stats *st;
 	struct pathset seen;
 	struct dirfix *dirs;
@@ -537,7 +320,7 @@ static int write_body(struct unpack *u, int fd, const struct tar_entry *ent, str
 	uint64_t left = ent->size;
 	while (left) {
 		size_t k = left > BUF_SIZE ? BUF_SIZE : (size_t)left;
-		int r = src_read_exact(u->src, u->buf, k, ent->path, e);
+		int r = layer_src_read_exact(u->src, u->buf, k, ent->path, e);
 		if (r < 0)
 			return r;
 		if (write_all(fd, u->buf, k) < 0)
@@ -729,7 +512,7 @@ static int unpack_tar(struct unpack *u, struct err *e)
 
 	memset(&pend, 0, sizeof(pend));
 	for (;;) {
-		ssize_t n = src_read(u->src, blk, TAR_BLOCK, e);
+		ssize_t n = layer_src_read(u->src, blk, TAR_BLOCK, e);
 		if (n < 0) {
 			r = (int)n;
 			break;
@@ -763,7 +546,7 @@ static int unpack_tar(struct unpack *u, struct err *e)
 				r = err_set(e, ENOMEM, "layer: out of memory");
 				break;
 			}
-			if ((r = src_read_exact(u->src, meta, ent.size, "a meta entry", e)) < 0)
+			if ((r = layer_src_read_exact(u->src, meta, ent.size, "a meta entry", e)) < 0)
 				break;
 			meta[ent.size] = 0;
 			r = tar_meta(ent.type, meta, ent.size, &pend, e);
@@ -776,7 +559,7 @@ static int unpack_tar(struct unpack *u, struct err *e)
 			r = apply(u, &ent, e);
 		}
 		if (!r)
-			r = src_skip(u->src, ent.size + pad, u->buf, "an entry", e);
+			r = layer_src_skip(u->src, ent.size + pad, u->buf, BUF_SIZE, "an entry", e);
 		tar_entry_free(&ent);
 		if (r < 0)
 			break;
@@ -787,7 +570,7 @@ static int unpack_tar(struct unpack *u, struct err *e)
 		r = fix_dirs(u, e);
 	/* Read the gzip stream to its end, so its CRC and length are checked. */
 	while (!r) {
-		ssize_t n = src_read(u->src, u->buf, BUF_SIZE, e);
+		ssize_t n = layer_src_read(u->src, u->buf, BUF_SIZE, e);
 		if (n <= 0) {
 			r = n < 0 ? (int)n : 0;
 			break;
@@ -802,52 +585,24 @@ int layer_unpack(layer_read_fn fn, void *arg, int rootfs_fd,
 	struct layer_stats st0;
 	struct layer_stats *st = stats ? stats : &st0;
 	memset(st, 0, sizeof(*st));
-	struct src *s = calloc(1, sizeof(*s));
 	struct unpack u = { .root = rootfs_fd, .is_root = geteuid() == 0, .cache_fd = -1, .st = st };
-	int r = 0;
+	int r;
 
 	u.buf = malloc(BUF_SIZE);
-	if (!s || !u.buf) {
-		r = err_set(e, ENOMEM, "layer: out of memory");
-		goto out;
-	}
-	s->fn = fn;
-	s->arg = arg;
-	s->st = st;
-	u.src = s;
+	if (!u.buf)
+		return err_set(e, ENOMEM, "layer: out of memory");
 	if (getrandom(&u.seen.seed, sizeof(u.seen.seed), 0) < 0)
 		u.seen.seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
-
-	/* Tell the format by the first bytes. */
-	while (s->in_len < 4 && !s->eof) {
-		ssize_t n = fn(arg, s->in + s->in_len, sizeof(s->in) - s->in_len, e);
-		if (n < 0) {
-			r = (int)n;
-			goto out;
-		}
-		if (n == 0)
-			s->eof = true;
-		s->in_len += (size_t)n;
-		st->in_bytes += (uint64_t)n;
-	}
-	static const unsigned char zstd[4] = { 0x28, 0xb5, 0x2f, 0xfd };
-	if (s->in_len >= 4 && !memcmp(s->in, zstd, 4)) {
-		r = err_set(e, ENOTSUP, "layer: zstd-compressed layers are not supported (gzip and plain tar are)");
-		goto out;
-	}
-	if (s->in_len >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b)
-		s->gz = true;
-	r = unpack_tar(&u, e);
-out:
+	r = layer_src_open(&u.src, fn, arg, st, e);
+	if (r == 0)
+		r = unpack_tar(&u, e);
 	cache_drop(&u);
 	for (size_t i = 0; i < u.ndirs; i++)
 		free(u.dirs[i].path);
 	free(u.dirs);
 	free(u.seen.h);
 	free(u.buf);
-	if (s && s->zinit)
-		inflateEnd(&s->z);
-	free(s);
+	layer_src_close(u.src);
 	return r;
 }
 
