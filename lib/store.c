@@ -15,7 +15,6 @@
 #include "store.h"
 #include "util.h"
 
-#define BLOBS "blobs/sha256"
 #define MANIFEST_MAX (4u << 20)
 
 const char *store_default_dir(void)
@@ -60,7 +59,7 @@ static int mkdir_p(char *path, mode_t mode)
 
 int store_open(struct store *s, const char *dir, struct err *e)
 {
-	static const char *const sub[] = { "blobs", BLOBS, "rootfs", "refs" };
+	static const char *const sub[] = { "blobs", STORE_BLOBS, "rootfs", "refs" };
 	memset(s, 0, sizeof(*s));
 	s->dirfd = s->lockfd = -1;
 	if (!dir)
@@ -104,7 +103,7 @@ void store_close(struct store *s)
 /* "blobs/sha256/<prefix><hex>" */
 static void blob_rel(char *buf, size_t n, const char *prefix, const char *digest)
 {
-	snprintf(buf, n, BLOBS "/%s%s", prefix, digest + 7);
+	snprintf(buf, n, STORE_BLOBS "/%s%s", prefix, digest + 7);
 }
 
 int store_has_blob(struct store *s, const char *digest)
@@ -146,7 +145,7 @@ int store_blob_path(struct store *s, const char *digest, char *buf, size_t n, st
 {
 	if (!digest_valid(digest))
 		return bad_digest(e, digest);
-	if ((size_t)snprintf(buf, n, "%s/" BLOBS "/%s", s->dir, digest + 7) >= n)
+	if ((size_t)snprintf(buf, n, "%s/" STORE_BLOBS "/%s", s->dir, digest + 7) >= n)
 		return err_set(e, ENAMETOOLONG, "blob %s: path too long", digest);
 	return 0;
 }
@@ -292,7 +291,7 @@ int store_blob_commit(struct blob_writer *w, struct err *e)
 		store_blob_abort(w, false);
 		return r;
 	}
-	fsync_dir(w->s, BLOBS);
+	fsync_dir(w->s, STORE_BLOBS);
 	close(w->fd);
 	w->fd = -1;
 	return 0;
@@ -401,7 +400,6 @@ int store_manifest(struct store *s, const char *digest, struct manifest *m, stru
 
 /* ---- rootfs trees ---- */
 
-#define STORE_MAX_DEPTH 4096	/* of a tree being removed */
 
 int store_has_rootfs(struct store *s, const char *digest)
 {
@@ -422,8 +420,7 @@ int store_rootfs_path(struct store *s, const char *digest, char *buf, size_t n, 
 	return 0;
 }
 
-/* ".tmp-<hex>-<pid>" of a process that is gone */
-static bool stale_tmp(const char *name)
+bool store_stale_tmp(const char *name)
 {
 	if (strncmp(name, ".tmp-", 5))
 		return false;
@@ -437,7 +434,7 @@ static bool stale_tmp(const char *name)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-static void remove_stale_tmps(struct store *s, const char *sub)
+void store_remove_stale_tmps(struct store *s, const char *sub)
 {
 	DIR *d = opendir_at(s->dirfd, sub, 0);
 	if (!d)
@@ -445,7 +442,7 @@ static void remove_stale_tmps(struct store *s, const char *sub)
 	int fd = dirfd(d);
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (stale_tmp(de->d_name))
+		if (store_stale_tmp(de->d_name))
 			remove_tree(fd, de->d_name, STORE_MAX_DEPTH);
 	closedir(d);
 }
@@ -460,7 +457,7 @@ int store_rootfs_build(struct store *s, const char *digest, struct err *e)
 		return bad_digest(e, digest);
 	if (store_has_rootfs(s, digest) == 1)
 		return 0;
-	remove_stale_tmps(s, "rootfs");
+	store_remove_stale_tmps(s, "rootfs");
 	m = malloc(sizeof(*m));
 	if (!m)
 		return err_set(e, ENOMEM, "rootfs %s: out of memory", digest);
@@ -729,142 +726,4 @@ int store_rmi(struct store *s, const char *ref, struct err *e)
 	/* While another process uses the store, its blobs wait for the next gc. */
 	r = store_gc(s, NULL, e);
 	return r == -EBUSY ? 0 : r;
-}
-
-/* ---- gc ---- */
-
-struct hexset {
-	char (*h)[65];
-	size_t n, cap;
-};
-
-static int hexset_add(struct hexset *hs, const char *digest)
-{
-	if (hs->n == hs->cap) {
-		size_t cap = hs->cap ? hs->cap * 2 : 64;
-		char (*nh)[65] = realloc(hs->h, cap * sizeof(*nh));
-		if (!nh)
-			return -ENOMEM;
-		hs->h = nh;
-		hs->cap = cap;
-	}
-	memcpy(hs->h[hs->n++], digest + 7, 65);
-	return 0;
-}
-
-static bool hexset_has(const struct hexset *hs, const char *hex64)
-{
-	for (size_t i = 0; i < hs->n; i++)
-		if (!strcmp(hs->h[i], hex64))
-			return true;
-	return false;
-}
-
-static bool is_hex64(const char *n)
-{
-	char d[72];
-	if (strlen(n) != 64)
-		return false;
-	snprintf(d, sizeof(d), "sha256:%s", n);
-	return digest_valid(d);
-}
-
-static int gc_blobs(struct store *s, const struct hexset *keep, struct store_gc_stats *st)
-{
-	DIR *d = opendir_at(s->dirfd, BLOBS, 0);
-	if (!d)
-		return -errno;
-	int fd = dirfd(d);
-	struct dirent *de;
-	struct stat sb;
-	while ((de = readdir(d))) {
-		const char *n = de->d_name;
-		if (is_hex64(n)) {
-			if (hexset_has(keep, n))
-				continue;
-			if (fstatat(fd, n, &sb, AT_SYMLINK_NOFOLLOW) == 0 && unlinkat(fd, n, 0) == 0) {
-				st->blobs++;
-				st->bytes += (uint64_t)sb.st_size;
-			}
-		} else if (!strncmp(n, ".partial-", 9)) {
-			int pfd = openat(fd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			if (pfd < 0)
-				continue;
-			if (flock(pfd, LOCK_EX | LOCK_NB) == 0 && unlinkat(fd, n, 0) == 0)
-				st->partials++;
-			close(pfd);
-		}
-	}
-	closedir(d);
-	return 0;
-}
-
-static int gc_trees(struct store *s, const struct hexset *keep, struct store_gc_stats *st)
-{
-	DIR *d = opendir_at(s->dirfd, "rootfs", 0);
-	if (!d)
-		return -errno;
-	int fd = dirfd(d);
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		const char *n = de->d_name;
-		if ((is_hex64(n) && !hexset_has(keep, n)) || stale_tmp(n))
-			if (remove_tree(fd, n, STORE_MAX_DEPTH) == 0)
-				st->trees++;
-	}
-	closedir(d);
-	return 0;
-}
-
-int store_gc(struct store *s, struct store_gc_stats *stats, struct err *e)
-{
-	struct store_gc_stats st0;
-	struct store_gc_stats *st = stats ? stats : &st0;
-	struct hexset blobs = { 0 }, trees = { 0 };
-	struct store_image *imgs = NULL;
-	struct manifest *m = NULL;
-	size_t n = 0;
-	int r;
-
-	memset(st, 0, sizeof(*st));
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			return err_set(e, EBUSY, "image store %s: in use by another process; try again when it ends",
-				       s->dir);
-		return err_sys(e, errno, "image store %s: lock", s->dir);
-	}
-	if ((r = store_list(s, &imgs, &n, e)) < 0)
-		goto out;
-	m = malloc(sizeof(*m));
-	if (!m) {
-		r = err_set(e, ENOMEM, "image store: out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n && !r; i++) {
-		const char *dg = imgs[i].digest;
-		if (hexset_add(&blobs, dg) < 0 || hexset_add(&trees, dg) < 0)
-			r = -ENOMEM;
-		/* A manifest we cannot read keeps only itself: its layers go. */
-		if (r || store_manifest(s, dg, m, NULL) < 0)
-			continue;
-		if (hexset_add(&blobs, m->config) < 0)
-			r = -ENOMEM;
-		for (int k = 0; k < m->nlayers && !r; k++)
-			if (hexset_add(&blobs, m->layers[k].digest) < 0)
-				r = -ENOMEM;
-	}
-	if (r < 0) {
-		err_set(e, ENOMEM, "image store: out of memory");
-		goto out;
-	}
-	if ((r = gc_trees(s, &trees, st)) < 0 || (r = gc_blobs(s, &blobs, st)) < 0)
-		err_sys(e, -r, "image store %s: gc", s->dir);
-	remove_stale_tmps(s, "refs");
-out:
-	flock(s->lockfd, LOCK_SH);
-	free(m);
-	free(imgs);
-	free(blobs.h);
-	free(trees.h);
-	return r;
 }

@@ -174,4 +174,12 @@ struct store_gc_stats {
  * process has the store open. stats may be NULL. */
 int store_gc(struct store *s, struct store_gc_stats *stats, struct err *e);
 
+/* Shared by lib/store.c and lib/store_gc.c. */
+#define STORE_BLOBS "blobs/sha256"	/* the blobs' directory */
+#define STORE_MAX_DEPTH 4096		/* of a tree being removed */
+/* Whether name is ".tmp-<hex>-<pid>" of a process that is gone. */
+bool store_stale_tmp(const char *name);
+/* Removes those temp trees under sub, a directory of the store. */
+void store_remove_stale_tmps(struct store *s, const char *sub);
+
 #endif
