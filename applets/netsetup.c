@@ -82,15 +82,15 @@ int net_bad(const char *fmt, const char *arg)
 	return EXIT_CORRAL;
 }
 
-/* A rtnetlink socket in c->ns (or here). */
-static int open_rtnl(struct ns_ctx *c, struct nl *nl)
+/* A netlink socket of protocol proto in c->ns (or here). */
+int net_sock(struct ns_ctx *c, struct nl *nl, int proto)
 {
 	if (!c->ns)
-		return nl_open(nl, NETLINK_ROUTE, &c->e);
+		return nl_open(nl, proto, &c->e);
 	int fd = netns_open(c->ns, &c->e);
 	if (fd < 0)
 		return fd;
-	int r = nl_open_in(nl, NETLINK_ROUTE, fd, &c->e);
+	int r = nl_open_in(nl, proto, fd, &c->e);
 	close(fd);
 	return r;
 }
@@ -216,7 +216,7 @@ static int link_add_cmd(struct ns_ctx *c, int argc, char **argv)
 	if (peer_ns && (nsfd = netns_open(peer_ns, &c->e)) < 0)
 		return net_fail(c);
 	struct nl nl;
-	int r = open_rtnl(c, &nl);
+	int r = net_sock(c, &nl, NETLINK_ROUTE);
 	if (r == 0) {
 		r = veth ? rtnl_veth_add(&nl, name, peer, nsfd, &c->e)
 			 : rtnl_bridge_add(&nl, name, &c->e);
@@ -240,7 +240,7 @@ static int link_set_apply(struct ns_ctx *c, const char *dev, struct set_step *s,
 {
 	struct nl nl;
 	char cur[RTNL_IFNAMSIZ];
-	int r = open_rtnl(c, &nl);
+	int r = net_sock(c, &nl, NETLINK_ROUTE);
 	if (r < 0)
 		return r;
 	snprintf(cur, sizeof(cur), "%s", dev);
@@ -338,7 +338,7 @@ static int link_del_cmd(struct ns_ctx *c, int argc, char **argv)
 	if (!rtnl_valid_ifname(argv[0]))
 		return net_bad("bad interface name '%s'", argv[0]);
 	struct nl nl;
-	int r = open_rtnl(c, &nl);
+	int r = net_sock(c, &nl, NETLINK_ROUTE);
 	if (r == 0) {
 		r = rtnl_link_del(&nl, argv[0], &c->e);
 		nl_close(&nl);
@@ -375,7 +375,7 @@ static int link_list_cmd(struct ns_ctx *c, int argc, char **argv)
 	if (argc != 0)
 		return net_bad("unexpected '%s'", argv[0]);
 	struct nl nl;
-	int r = open_rtnl(c, &nl);
+	int r = net_sock(c, &nl, NETLINK_ROUTE);
 	if (r < 0)
 		return net_fail(c);
 	list_begin(&o, c->json);
@@ -401,7 +401,7 @@ static int addr_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 	if (!rtnl_valid_ifname(dev))
 		return net_bad("bad interface name '%s'", dev);
 	struct nl nl;
-	int r = open_rtnl(c, &nl);
+	int r = net_sock(c, &nl, NETLINK_ROUTE);
 	if (r == 0) {
 		r = add ? rtnl_addr_add(&nl, dev, &a, &c->e) : rtnl_addr_del(&nl, dev, &a, &c->e);
 		nl_close(&nl);
@@ -445,7 +445,7 @@ static int route_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 	if (have_gw && dst.len && dst.family != gw.family)
 		return net_bad("route %s: gateway of another address family", argv[0]);
 	struct nl nl;
-	int r = open_rtnl(c, &nl);
+	int r = net_sock(c, &nl, NETLINK_ROUTE);
 	if (r == 0) {
 		const struct rtnl_prefix *g = have_gw ? &gw : NULL;
 		r = add ? rtnl_route_add(&nl, &dst, g, dev, &c->e)

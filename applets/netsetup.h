@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include "err.h"
 #include "json.h"
+#include "nl.h"
 
 struct ns_ctx {
 	const char *ns;		/* -n NS or a trailing "netns NS"; NULL: ours */
@@ -30,6 +31,8 @@ struct list_out {
 
 /* A lib/ error; EPERM gets told what it lacks. Returns 125. */
 int net_fail(struct ns_ctx *c);
+/* A netlink socket of protocol proto in c->ns (or here). */
+int net_sock(struct ns_ctx *c, struct nl *nl, int proto);
 /* Bad input: one line, exit 125, nothing done. */
 int net_bad(const char *fmt, const char *arg);
 void list_begin(struct list_out *o, bool json);

@@ -11,26 +11,11 @@
 #include "applets.h"
 #include "ipam.h"
 #include "json.h"
-#include "netns.h"
 #include "netsetup.h"
 #include "nft.h"
 #include "nl.h"
 #include "rtnl.h"
 #include "util.h"
-
-
-/* A netfilter socket in c->ns (or here). */
-static int open_nfnl(struct ns_ctx *c, struct nl *nl)
-{
-	if (!c->ns)
-		return nl_open(nl, NETLINK_NETFILTER, &c->e);
-	int fd = netns_open(c->ns, &c->e);
-	if (fd < 0)
-		return fd;
-	int r = nl_open_in(nl, NETLINK_NETFILTER, fd, &c->e);
-	close(fd);
-	return r;
-}
 
 /* SUBNET bridge BR [network NET] */
 static int nat_args(struct ns_ctx *c, int argc, char **argv, struct nft_nat *n)
@@ -62,7 +47,7 @@ static int nat_cmd(struct ns_ctx *c, int argc, char **argv, bool add)
 	int r = nat_args(c, argc, argv, &n), count = 0;
 	if (r)
 		return r;
-	if (open_nfnl(c, &nl) < 0)
+	if (net_sock(c, &nl, NETLINK_NETFILTER) < 0)
 		return net_fail(c);
 	r = add ? nft_nat_add(&nl, NULL, &n, &count, &c->e)
 		: nft_nat_del(&nl, NULL, n.network, &count, &c->e);
@@ -102,7 +87,7 @@ static int nat_list_cmd(struct ns_ctx *c, int argc, char **argv)
 
 	if (argc != 0)
 		return net_bad("unexpected '%s'", argv[0]);
-	if (open_nfnl(c, &nl) < 0)
+	if (net_sock(c, &nl, NETLINK_NETFILTER) < 0)
 		return net_fail(c);
 	int r = nft_rules(&nl, 1, &rules, &count, &c->e);
 	nl_close(&nl);
