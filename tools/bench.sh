@@ -414,8 +414,8 @@ section_pull() {
 }
 
 # The bytes TLS and inflate add to the binary, from the link map of
-# tools/size.sh: TLS is BearSSL + lib/tls.c, inflate is zlib + lib/layer.c
-# + lib/tar.c.
+# tools/size.sh: TLS is BearSSL + lib/tls.c, inflate is zlib + lib/layer.c +
+# lib/layer_src.c + lib/tar.c.
 pull_sizes() {
 	sh tools/size.sh > "$B/pull-size.txt" 2>&1 ||
 		{ say "size: tools/size.sh failed:"; tail -n 5 "$B/pull-size.txt"; return 0; }
@@ -425,7 +425,7 @@ pull_sizes() {
 	say "added by TLS and inflate (tools/size.sh link map, $B/pull-size.txt):"
 	awk '
 	$1 == "library" && $2 == "BearSSL" || $1 == "lib" && $2 == "lib/tls.c" { tls += $3; t = t " " $2 " " $3 }
-	$1 == "library" && $2 == "zlib" || $1 == "lib" && ($2 == "lib/layer.c" || $2 == "lib/tar.c") { inf += $3; i = i " " $2 " " $3 }
+	$1 == "library" && $2 == "zlib" || $1 == "lib" && ($2 == "lib/layer.c" || $2 == "lib/layer_src.c" || $2 == "lib/tar.c") { inf += $3; i = i " " $2 " " $3 }
 	END {
 		printf "  %-10s %7d bytes (%.1f KiB):%s\n", "TLS", tls, tls / 1024, t
 		printf "  %-10s %7d bytes (%.1f KiB):%s\n", "inflate", inf, inf / 1024, i
