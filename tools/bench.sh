@@ -489,7 +489,7 @@ pull_netns() {
 	r=0
 	while [ $r -le "$rounds" ]; do
 		rm -rf "$S" && mkdir "$S"
-		"$DRIVER" -w 0 -n 1 -o "$W/round.txt" "$@" >> "$W/rounds.log" 2>&1 ||
+		"$DRIVER" -s -w 0 -n 1 -o "$W/round.txt" "$@" >> "$W/rounds.log" 2>&1 ||
 			{ say "pull: round $r failed:"; tail -n 12 "$W/rounds.log" | sed 's/^/  /'; return 1; }
 		[ $r -eq 0 ] || cat "$W/round.txt" >> "$W/all.txt"
 		set -- "$@" "$1"	# the next round starts one command later

@@ -1,6 +1,6 @@
 /* benchrun - time the start of several commands, interleaved.
  *
- * usage: benchrun [-n N] [-w W] [-r REF] [-o FILE] NAME=COMMAND...
+ * usage: benchrun [-n N] [-w W] [-r REF] [-o FILE] [-s] NAME=COMMAND...
  *
  * COMMAND is split on blanks (no quoting; wrap anything fancier in a
  * script); a ";;" word separates commands that run one after the other
@@ -17,12 +17,16 @@
  * counted). A run that takes longer than $BENCH_TIMEOUT seconds (default
  * 30) is killed and counted as failed.
  *
+ * -s calls sync(2) before each run, outside its time, so that no run's own
+ * syncs pay for what the run before it left to write back.
+ *
  * Prints per command the median, 10th and 90th percentile of wall time, the
  * median CPU time, failed runs, and both medians as a ratio against REF
  * (default: the first command). -o FILE also writes "NAME WALL_MS CPU_MS"
  * lines for scripts.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +38,8 @@
 #include <unistd.h>
 
 #define MAX_CMDS 32
+
+static bool presync;	/* -s */
 #define MAX_ARGS 64
 
 struct cmd {
@@ -119,6 +125,8 @@ static int run_once(struct cmd *c, long n, double *wall, double *cpu)
 	argv[c->argc] = NULL;
 
 	*cpu = 0;
+	if (presync)
+		sync();
 	double t0 = now_ms();
 	for (int i = 0, j; i < c->argc && st == 0; i = j + 1) {
 		for (j = i; j < c->argc && strcmp(argv[j], ";;"); j++)
@@ -176,7 +184,7 @@ static void describe(int st, char *buf, size_t len)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: benchrun [-n N] [-w W] [-r REF] [-o FILE] NAME=COMMAND...\n");
+	fprintf(stderr, "usage: benchrun [-n N] [-w W] [-r REF] [-o FILE] [-s] NAME=COMMAND...\n");
 	return 2;
 }
 
@@ -193,12 +201,13 @@ int main(int argc, char **argv)
 		timeout_s = (unsigned)atoi(tmo);
 	sigaction(SIGALRM, &sa, NULL);
 
-	while ((opt = getopt(argc, argv, "+n:w:r:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:w:r:o:s")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
 		case 'w': warm = atol(optarg); break;
 		case 'r': ref = optarg; break;
 		case 'o': out = optarg; break;
+		case 's': presync = true; break;
 		default: return usage();
 		}
 	}
