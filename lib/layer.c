@@ -21,6 +21,29 @@
 #define LAYER_MAX_DEPTH 512
 #define BUF_SIZE (64 * 1024)
 
+/* Exactly n bytes of tar, or -EBADMSG naming what was being read. */
+static int src_read_exact(struct layer_src *s, void *buf, size_t n, const char *what, struct err *e)
+{
+	ssize_t r = layer_src_read(s, buf, n, e);
+	if (r < 0)
+		return (int)r;
+	if ((size_t)r != n)
+		return err_set(e, EBADMSG, "layer: tar stream is truncated (in %s)", what);
+	return 0;
+}
+
+static int src_skip(struct layer_src *s, uint64_t n, unsigned char *buf, const char *what, struct err *e)
+{
+	while (n) {
+		size_t k = n > BUF_SIZE ? BUF_SIZE : (size_t)n;
+		int r = src_read_exact(s, buf, k, what, e);
+		if (r < 0)
+			return r;
+		n -= k;
+	}
+	return 0;
+}
+
 /* ---- paths of this layer: hashes, for whiteouts that spare them ---- */
 
 struct pathset {
@@ -317,15 +340,17 @@ static void set_xattrs(int fd, const struct tar_entry *ent)
 
 static int write_body(struct unpack *u, int fd, const struct tar_entry *ent, struct err *e)
 {
-	uint64_t left = ent->size;
+	uint64_t left = ent->size, behind = 0;
 	while (left) {
 		size_t k = left > BUF_SIZE ? BUF_SIZE : (size_t)left;
-		int r = layer_src_read_exact(u->src, u->buf, k, ent->path, e);
+		int r = src_read_exact(u->src, u->buf, k, ent->path, e);
 		if (r < 0)
 			return r;
 		if (write_all(fd, u->buf, k) < 0)
 			return err_sys(e, errno, "layer: write %s", ent->path);
 		left -= k;
+		/* big files go to disk as they come: less for the tree's syncfs */
+		write_behind(fd, &behind, ent->size - left);
 	}
 	return 0;
 }
@@ -546,7 +571,7 @@ static int unpack_tar(struct unpack *u, struct err *e)
 				r = err_set(e, ENOMEM, "layer: out of memory");
 				break;
 			}
-			if ((r = layer_src_read_exact(u->src, meta, ent.size, "a meta entry", e)) < 0)
+			if ((r = src_read_exact(u->src, meta, ent.size, "a meta entry", e)) < 0)
 				break;
 			meta[ent.size] = 0;
 			r = tar_meta(ent.type, meta, ent.size, &pend, e);
@@ -559,7 +584,7 @@ static int unpack_tar(struct unpack *u, struct err *e)
 			r = apply(u, &ent, e);
 		}
 		if (!r)
-			r = layer_src_skip(u->src, ent.size + pad, u->buf, BUF_SIZE, "an entry", e);
+			r = src_skip(u->src, ent.size + pad, u->buf, "an entry", e);
 		tar_entry_free(&ent);
 		if (r < 0)
 			break;

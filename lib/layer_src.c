@@ -200,33 +200,12 @@ ssize_t layer_src_read(struct layer_src *s, void *buf, size_t n, struct err *e)
 	return (ssize_t)got;
 }
 
-int layer_src_read_exact(struct layer_src *s, void *buf, size_t n, const char *what, struct err *e)
-{
-	ssize_t r = layer_src_read(s, buf, n, e);
-	if (r < 0)
-		return (int)r;
-	if ((size_t)r != n)
-		return err_set(e, EBADMSG, "layer: tar stream is truncated (in %s)", what);
-	return 0;
-}
-
-int layer_src_skip(struct layer_src *s, uint64_t n, unsigned char *buf, size_t bufsize,
-		   const char *what, struct err *e)
-{
-	while (n) {
-		size_t k = n > bufsize ? bufsize : (size_t)n;
-		int r = layer_src_read_exact(s, buf, k, what, e);
-		if (r < 0)
-			return r;
-		n -= k;
-	}
-	return 0;
-}
-
 int layer_src_open(struct layer_src **out, layer_read_fn fn, void *arg,
 		   struct layer_stats *st, struct err *e)
 {
+	static const unsigned char zstd[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 	struct layer_src *s = calloc(1, sizeof(*s));
+	ssize_t n = 0;
 	if (!s)
 		return err_set(e, ENOMEM, "layer: out of memory");
 	s->fn = fn;
@@ -234,23 +213,20 @@ int layer_src_open(struct layer_src **out, layer_read_fn fn, void *arg,
 	s->st = st;
 	/* Tell the format by the first bytes. */
 	while (s->in_len < 4 && !s->eof) {
-		ssize_t n = fn(arg, s->in + s->in_len, sizeof(s->in) - s->in_len, e);
-		if (n < 0) {
-			free(s);
-			return (int)n;
-		}
-		if (n == 0)
-			s->eof = true;
+		n = fn(arg, s->in + s->in_len, sizeof(s->in) - s->in_len, e);
+		if (n < 0)
+			break;
+		s->eof = n == 0;
 		s->in_len += (size_t)n;
 		st->in_bytes += (uint64_t)n;
 	}
-	static const unsigned char zstd[4] = { 0x28, 0xb5, 0x2f, 0xfd };
-	if (s->in_len >= 4 && !memcmp(s->in, zstd, 4)) {
+	if (n >= 0 && s->in_len >= 4 && !memcmp(s->in, zstd, 4))
+		n = err_set(e, ENOTSUP, "layer: zstd-compressed layers are not supported (gzip and plain tar are)");
+	if (n < 0) {
 		free(s);
-		return err_set(e, ENOTSUP, "layer: zstd-compressed layers are not supported (gzip and plain tar are)");
+		return (int)n;
 	}
-	if (s->in_len >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b)
-		s->gz = true;
+	s->gz = s->in_len >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b;
 	*out = s;
 	return 0;
 }

@@ -20,11 +20,5 @@ void layer_src_close(struct layer_src *s);
 /* Reads up to n bytes of tar; fewer only at the end of the stream. A
  * truncated or corrupt gzip stream fails with -EBADMSG. */
 ssize_t layer_src_read(struct layer_src *s, void *buf, size_t n, struct err *e);
-/* Exactly n bytes, or -EBADMSG naming what was being read. */
-int layer_src_read_exact(struct layer_src *s, void *buf, size_t n, const char *what,
-			 struct err *e);
-/* Skips n bytes, reading them through buf (bufsize bytes). */
-int layer_src_skip(struct layer_src *s, uint64_t n, unsigned char *buf, size_t bufsize,
-		   const char *what, struct err *e);
 
 #endif

@@ -228,6 +228,7 @@ int blob_write(struct blob_writer *w, const void *buf, size_t len, struct err *e
 		return err_sys(e, errno, "blob %s: write", w->digest);
 	br_sha256_update(&w->sha, buf, len);
 	w->size += len;
+	write_behind(w->fd, &w->behind, w->size);
 	return 0;
 }
 
@@ -236,7 +237,7 @@ int blob_restart(struct blob_writer *w, struct err *e)
 	if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
 		return err_sys(e, errno, "blob %s: truncate", w->digest);
 	br_sha256_init(&w->sha);
-	w->size = 0;
+	w->size = w->behind = 0;
 	return 0;
 }
 

@@ -80,6 +80,7 @@ struct blob_writer {
 	char digest[DIGEST_LEN + 1];
 	int fd;			/* the .partial file, flock'ed LOCK_EX */
 	uint64_t size;		/* bytes in the partial file so far */
+	uint64_t behind;	/* of those, the bytes sent to disk (write_behind) */
 	int64_t expect;		/* expected total size, -1 when unknown */
 	br_sha256_context sha;	/* over the first `size` bytes */
 };

@@ -251,6 +251,14 @@ int remove_tree(int dfd, const char *name, int max_depth)
 	return remove_tree_at(dfd, name, 0, max_depth);
 }
 
+void write_behind(int fd, uint64_t *done, uint64_t end)
+{
+	if (end - *done < (1u << 20))
+		return;
+	sync_file_range(fd, (off_t)*done, (off_t)(end - *done), SYNC_FILE_RANGE_WRITE);
+	*done = end;
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

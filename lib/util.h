@@ -34,6 +34,11 @@ DIR *opendir_at(int dfd, const char *name, int flags);
 int remove_tree(int dfd, const char *name, int max_depth);
 /* Writes all of buf to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* Starts writing fd's bytes [*done, end) to disk, without waiting, once
+ * there are 1 MiB of them, so that the fsync or syncfs that makes them
+ * durable later finds little left to write; *done becomes end. Advisory:
+ * errors are ignored. */
+void write_behind(int fd, uint64_t *done, uint64_t end);
 /* Writes a short string to a file (sysctls, /proc files, cgroup knobs). */
 int write_str(const char *path, const char *s, struct err *e);
 /* Inflates len bytes of raw deflate data z[0..zlen) (tools/zembed.sh)

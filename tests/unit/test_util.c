@@ -222,6 +222,27 @@ TEST(mem_populate_makes_the_pages_of_the_range)
 	munmap(p, 8 * pg);
 }
 
+/* The bookkeeping: nothing is sent below 1 MiB, and then everything up
+ * to end; the kernel's writeback itself is what make bench measures. */
+TEST(write_behind_sends_whole_mebibytes)
+{
+	char path[] = "/tmp/test_util.XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	unlink(path);
+	CHECK(ftruncate(fd, 3 << 20) == 0);
+	uint64_t done = 0;
+	write_behind(fd, &done, (1 << 20) - 1);
+	CHECK_INT(done, 0);
+	write_behind(fd, &done, (1 << 20) + 5);
+	CHECK_INT(done, (1 << 20) + 5);
+	write_behind(fd, &done, (2 << 20));
+	CHECK_INT(done, (1 << 20) + 5);
+	write_behind(fd, &done, (3 << 20));
+	CHECK_INT(done, 3 << 20);
+	close(fd);
+}
+
 int main(void)
 {
 	RUN(parse_u64_takes_whole_decimal_numbers_in_range);
@@ -232,5 +253,6 @@ int main(void)
 	RUN(write_str_writes_and_reports);
 	RUN(err_set_returns_negative_code_and_formats);
 	RUN(mem_populate_makes_the_pages_of_the_range);
+	RUN(write_behind_sends_whole_mebibytes);
 	DONE();
 }
