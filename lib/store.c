@@ -401,7 +401,6 @@ int store_manifest(struct store *s, const char *digest, struct manifest *m, stru
 
 /* ---- rootfs trees ---- */
 
-
 int store_has_rootfs(struct store *s, const char *digest)
 {
 	char rel[128];

@@ -26,9 +26,9 @@
  * lines for scripts.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +38,9 @@
 #include <unistd.h>
 
 #define MAX_CMDS 32
+#define MAX_ARGS 64
 
 static bool presync;	/* -s */
-#define MAX_ARGS 64
 
 struct cmd {
 	char *name;
